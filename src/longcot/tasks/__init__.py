@@ -1,0 +1,1 @@
+"""Synthetic verifiable tasks and the tiny local model builder (tests, CI, the CPU demo)."""
