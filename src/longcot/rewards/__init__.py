@@ -4,9 +4,15 @@
   in tokens, with the exceed penalty (§4.2); named settings in :data:`PRESETS`.
 - :func:`repetition_penalty`: the dense, token-level n-gram penalty (§4.5);
   :func:`sequence_repetition_penalty`: TRL's / open-r1's sequence-level form.
+- :class:`RewardSpec`: grades responses with ``longcot.verify.grade_many`` and
+  returns per-token reward streams, each with its own discount (§4.6);
+  :class:`StatusPolicy` decides what each verdict status is worth.
+- :func:`discounted_returns`, :func:`fold_discount`, :func:`combine_streams`:
+  stream arithmetic, including the exact rewrite for single-discount trainers.
 """
 
 from .cosine import CosineReward, cos_fn, cosine_reward
+from .policy import OUTCOMES, StatusPolicy
 from .presets import PRESETS, get_preset
 from .repetition import (
     repeated_ngram_starts,
@@ -16,13 +22,27 @@ from .repetition import (
     repetition_penalty_reference,
     sequence_repetition_penalty,
 )
+from .spec import CORRECTNESS, REPETITION, Response, RewardSpec, SampleRewards, batch_metrics
+from .streams import combine_streams, discounted_returns, fold_discount, multi_stream_returns
 
 __all__ = [
+    "CORRECTNESS",
+    "OUTCOMES",
     "PRESETS",
+    "REPETITION",
     "CosineReward",
+    "Response",
+    "RewardSpec",
+    "SampleRewards",
+    "StatusPolicy",
+    "batch_metrics",
+    "combine_streams",
     "cos_fn",
     "cosine_reward",
+    "discounted_returns",
+    "fold_discount",
     "get_preset",
+    "multi_stream_returns",
     "repeated_ngram_starts",
     "repetition_mask",
     "repetition_penalty",

@@ -1,0 +1,329 @@
+"""RewardSpec: grade a batch of responses and turn the verdicts into reward streams.
+
+One spec holds every reward setting of a run (paper §4.2, §4.5, §4.6): the
+outcome reward (:class:`CosineReward`), the dense repetition penalty, one
+discount and clamp per stream, and the :class:`StatusPolicy`. It grades with
+``longcot.verify.grade_many`` (never its own answer extraction) and returns,
+per response, a :class:`SampleRewards` with one float64 array per stream:
+
+- ``"correctness"``: the outcome reward on the last response token (sparse), γ = 1;
+- ``"repetition"``: -0.05 on every token of a repeated 40-gram (dense), γ = 0.99.
+
+Lengths are tokens of the policy's tokenizer: ``len(response.token_ids)``,
+end-of-sequence excluded. ``RewardSpec.from_yaml`` reads a flat YAML file
+(``recipes/rewards_paper.yaml`` is the paper's setup).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+
+from . import repetition as _rep
+from .cosine import CosineReward
+from .policy import Outcome, StatusPolicy
+from .presets import PRESETS, get_preset
+from .streams import check_clamp, check_gamma, combine_streams, multi_stream_returns, sparse_stream
+
+if TYPE_CHECKING:  # importing verify at run time would load its grader stack
+    from ..verify.verdict import Verdict
+
+CORRECTNESS = "correctness"
+REPETITION = "repetition"
+
+
+class ResponseLike(Protocol):
+    """What scoring needs from a response; :class:`longcot.generate.types.Completion` fits."""
+
+    text: str
+    token_ids: Sequence[int]
+    finish_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A response to score, for callers without a ``Completion``."""
+
+    text: str
+    token_ids: Sequence[int]
+    """Response tokens only (no prompt), end-of-sequence excluded."""
+    finish_reason: Literal["stop", "length"] = "stop"
+    """``length``: stopped at the token cap without end-of-sequence (truncated)."""
+
+
+@dataclass(frozen=True)
+class SampleRewards:
+    """Reward streams of one response. Skipped samples (``bad_gold`` by default)
+    have all-zero streams and ``outcome_reward is None``: mask or drop them."""
+
+    verdict: Verdict
+    outcome: Outcome
+    length: int
+    truncated: bool
+    exceeded: bool
+    outcome_reward: float | None
+    """The clamped outcome (cosine) reward, also the last value of the correctness stream."""
+    streams: dict[str, np.ndarray] = field(repr=False)
+    gammas: dict[str, float]
+
+    @property
+    def skipped(self) -> bool:
+        return self.outcome == "skip"
+
+    def returns(self) -> np.ndarray:
+        """``Σ_m Σ_l γ_m^l r_{m,t+l}`` per token: the paper's advantage before ``- V(s_t)``."""
+        return multi_stream_returns(self.streams, self.gammas)
+
+    def token_rewards(self) -> np.ndarray:
+        """One per-token array for a trainer run with γ = λ = 1 (see ``streams.fold_discount``)."""
+        return combine_streams(self.streams, self.gammas)
+
+    def total(self) -> float | None:
+        """The discounted return from the first token: one scalar for GRPO-style trainers."""
+        if self.skipped:
+            return None
+        if self.length == 0:
+            return float(self.outcome_reward)
+        return float(self.returns()[0])
+
+
+@dataclass(frozen=True)
+class RewardSpec:
+    """Every reward setting of a run. Defaults are the paper's (§4.2-4.6) except
+    ``max_length``, the generation budget in tokens, which has none: 14336 at
+    16K context, 6144 at 8K, 2048 at 4K."""
+
+    max_length: int
+    outcome: CosineReward = field(default_factory=lambda: PRESETS["paper"])
+    ngram: int = 40
+    """Repetition window in tokens (paper: 40)."""
+    repetition_penalty: float = -0.05
+    """Per repeated token, <= 0 (paper: -0.05); 0 turns the dense stream off."""
+    gamma_correctness: float = 1.0
+    gamma_repetition: float = 0.99
+    clamp: tuple[float, float] = (-10.0, 10.0)
+    """Each stream's per-token values are clipped to this range (paper: [-10, 10])."""
+    policy: StatusPolicy = field(default_factory=StatusPolicy)
+    task: str = "math"
+    """Default ``longcot.verify`` task when a call gives none."""
+    grade_timeout: float = 5.0
+    """Seconds per response for the grader; past it the verdict is ``timeout``."""
+    grade_workers: int | None = None
+    """Grader processes; ``None`` lets ``grade_many`` choose."""
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.max_length, bool)
+            or not isinstance(self.max_length, int)
+            or self.max_length < 1
+        ):
+            raise ValueError(
+                f"RewardSpec.max_length must be an int >= 1 (tokens), got {self.max_length!r}"
+            )
+        if not isinstance(self.outcome, CosineReward):
+            raise ValueError(
+                f"RewardSpec.outcome must be a CosineReward, got {type(self.outcome).__name__}"
+            )
+        if not isinstance(self.policy, StatusPolicy):
+            raise ValueError(
+                f"RewardSpec.policy must be a StatusPolicy, got {type(self.policy).__name__}"
+            )
+        _rep._check_ngram(self.ngram)
+        _rep._check_penalty("RewardSpec.repetition_penalty", self.repetition_penalty)
+        for name in ("gamma_correctness", "gamma_repetition"):
+            try:
+                check_gamma(getattr(self, name))
+            except ValueError as e:
+                raise ValueError(f"RewardSpec.{name}: {e}") from None
+        object.__setattr__(self, "clamp", check_clamp(self.clamp))
+        if not isinstance(self.task, str) or not self.task:
+            raise ValueError(f"RewardSpec.task must be a task name, got {self.task!r}")
+        timeout = self.grade_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ValueError(f"RewardSpec.grade_timeout must be > 0 seconds, got {timeout!r}")
+        workers = self.grade_workers
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+        ):
+            raise ValueError(
+                f"RewardSpec.grade_workers must be None or an int >= 1, got {workers!r}"
+            )
+
+    @property
+    def gammas(self) -> dict[str, float]:
+        return {
+            CORRECTNESS: float(self.gamma_correctness),
+            REPETITION: float(self.gamma_repetition),
+        }
+
+    # -- scoring ------------------------------------------------------------
+
+    def score_one(self, verdict: Verdict, response: ResponseLike) -> SampleRewards:
+        """Streams for one already-graded response (pure: no grading here)."""
+        ids = np.asarray(response.token_ids)
+        length = int(ids.size)
+        if length == 0 and getattr(response, "completion_tokens", 0):
+            raise ValueError(
+                "response has completion_tokens > 0 but no token_ids: token-level rewards need "
+                "the ids (ask the backend for them, or tokenize the text with the policy's tokenizer)"
+            )
+        truncated = response.finish_reason == "length"
+        outcome = self.policy.outcome(verdict.status)
+        low, high = self.clamp
+        exceeded = self.outcome.exceeded(
+            length=length, max_length=self.max_length, truncated=truncated
+        )
+        if outcome == "skip":
+            zeros = np.zeros(length, dtype=np.float64)
+            streams = {CORRECTNESS: zeros, REPETITION: zeros.copy()}
+            return SampleRewards(
+                verdict, outcome, length, truncated, exceeded, None, streams, self.gammas
+            )
+        value = self.outcome(
+            correct=outcome == "correct",
+            length=length,
+            max_length=self.max_length,
+            truncated=truncated,
+            no_answer=outcome == "no_answer",
+        )
+        value = min(max(value, low), high)
+        if self.repetition_penalty == 0 or length < self.ngram:
+            dense = np.zeros(length, dtype=np.float64)
+        else:
+            dense = _rep.repetition_penalty(ids, ngram=self.ngram, penalty=self.repetition_penalty)
+            np.clip(dense, low, high, out=dense)
+        streams = {CORRECTNESS: sparse_stream(value, length), REPETITION: dense}
+        return SampleRewards(
+            verdict, outcome, length, truncated, exceeded, value, streams, self.gammas
+        )
+
+    def score_verdicts(
+        self, verdicts: Sequence[Verdict], responses: Sequence[ResponseLike]
+    ) -> list[SampleRewards]:
+        if len(verdicts) != len(responses):
+            raise ValueError(f"{len(verdicts)} verdicts for {len(responses)} responses")
+        return [self.score_one(v, r) for v, r in zip(verdicts, responses, strict=True)]
+
+    def score_batch(
+        self,
+        golds: Sequence[Any],
+        responses: Sequence[ResponseLike],
+        *,
+        tasks: Sequence[str] | None = None,
+        answer_types: Sequence[str | None] | None = None,
+    ) -> list[SampleRewards]:
+        """Grade ``responses[i]`` against ``golds[i]`` with ``verify.grade_many``, then score."""
+        from ..verify import grade_many  # the one verifier (DESIGN.md §2)
+
+        n = len(responses)
+        for name, seq in (("golds", golds), ("tasks", tasks), ("answer_types", answer_types)):
+            if seq is not None and len(seq) != n:
+                raise ValueError(f"{name} has {len(seq)} items for {n} responses")
+        items = []
+        for i, resp in enumerate(responses):
+            item = {
+                "response": resp.text,
+                "gold": golds[i],
+                "task": tasks[i] if tasks else self.task,
+            }
+            if answer_types is not None and answer_types[i] is not None:
+                item["answer_type"] = answer_types[i]
+            items.append(item)
+        verdicts = (
+            grade_many(items, workers=self.grade_workers, timeout=self.grade_timeout)
+            if items
+            else []
+        )
+        return self.score_verdicts(verdicts, responses)
+
+    def score(
+        self,
+        gold: Any,
+        responses: Sequence[ResponseLike],
+        *,
+        task: str | None = None,
+        answer_type: str | None = None,
+    ) -> list[SampleRewards]:
+        """All responses to one prompt against its gold answer."""
+        n = len(responses)
+        return self.score_batch(
+            [gold] * n, responses, tasks=[task or self.task] * n, answer_types=[answer_type] * n
+        )
+
+    # -- configuration --------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat dict that :meth:`from_dict` reads back (cosine and policy fields inlined)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "outcome":
+                out.update(value.to_dict())
+            elif f.name == "policy":
+                out.update({p.name: getattr(value, p.name) for p in fields(StatusPolicy)})
+            elif f.name == "clamp":
+                out[f.name] = list(value)
+            else:
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RewardSpec:
+        """From a flat mapping: ``preset`` (a :data:`PRESETS` name, default ``paper``),
+        any :class:`CosineReward` field to override it, :class:`StatusPolicy` fields,
+        and this class's own fields. Unknown keys raise ValueError listing the known ones."""
+        rest = dict(d)
+        preset = rest.pop("preset", "paper")
+        cosine_keys = {f.name for f in fields(CosineReward)}
+        policy_keys = {f.name for f in fields(StatusPolicy)}
+        own_keys = {f.name for f in fields(cls)} - {"outcome", "policy"}
+        unknown = set(rest) - cosine_keys - policy_keys - own_keys
+        if unknown:
+            known = sorted(cosine_keys | policy_keys | own_keys | {"preset"})
+            raise ValueError(f"unknown reward settings {sorted(unknown)}; known: {known}")
+        if "max_length" not in rest:
+            raise ValueError("reward settings need max_length (the generation budget in tokens)")
+        outcome = replace(get_preset(preset), **{k: rest.pop(k) for k in cosine_keys & set(rest)})
+        policy = StatusPolicy(**{k: rest.pop(k) for k in policy_keys & set(rest)})
+        if "clamp" in rest and isinstance(rest["clamp"], list):
+            rest["clamp"] = tuple(rest["clamp"])
+        return cls(outcome=outcome, policy=policy, **rest)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> RewardSpec:
+        """Read a flat YAML file (see ``recipes/rewards_paper.yaml``); ``overrides`` win."""
+        import yaml
+
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"{path}: expected a mapping of reward settings, got {type(data).__name__}"
+            )
+        return cls.from_dict({**data, **(overrides or {})})
+
+
+def batch_metrics(samples: Sequence[SampleRewards]) -> dict[str, float]:
+    """Counts and means to log for a scored batch (status counts include timeouts)."""
+    n = len(samples)
+    out: dict[str, float] = {"count": float(n)}
+    for status in ("correct", "incorrect", "no_answer", "bad_gold", "timeout"):
+        out[f"status/{status}"] = float(sum(s.verdict.status == status for s in samples))
+    kept = [s for s in samples if not s.skipped]
+    out["skipped"] = float(n - len(kept))
+    out["accuracy"] = sum(s.outcome == "correct" for s in kept) / len(kept) if kept else math.nan
+    out["truncated_rate"] = sum(s.truncated for s in samples) / n if n else math.nan
+    out["exceeded_rate"] = sum(s.exceeded for s in samples) / n if n else math.nan
+    out["mean_length"] = sum(s.length for s in samples) / n if n else math.nan
+    out["mean_outcome_reward"] = (
+        sum(s.outcome_reward for s in kept) / len(kept) if kept else math.nan  # type: ignore[misc]
+    )
+    tokens = sum(s.length for s in kept)
+    repeated = sum(int((s.streams[REPETITION] < 0).sum()) for s in kept)
+    out["repeated_token_fraction"] = repeated / tokens if tokens else 0.0
+    return out
