@@ -23,7 +23,7 @@ from .example import (
     Task,
 )
 from .prompts import ANSWER_TYPE_HINTS, TEMPLATES, PromptTemplate
-from .registry import BENCHMARKS, get_benchmark
+from .registry import BENCHMARKS, BenchmarkLike, get_benchmark
 
 __all__ = [
     "ANSWER_TYPE_HINTS",
@@ -34,6 +34,7 @@ __all__ = [
     "THEOREMQA_ANSWER_TYPES",
     "Benchmark",
     "BenchmarkDataError",
+    "BenchmarkLike",
     "BenchmarkUnavailableError",
     "Example",
     "Gold",

@@ -8,10 +8,32 @@ training problems that rejection sampling and RL start from (§3.1).
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .benchmark import Benchmark
 from .hub import math_train_from_hub, mmlu_pro_1k_subset, theoremqa_from_hub
 from .parsers import parse_aime, parse_math500, parse_math_train, parse_mmlu_pro, parse_theoremqa
+
+if TYPE_CHECKING:
+    from longcot.verify import Verdict
+
+    from .example import Example
+    from .prompts import Message
+
+
+class BenchmarkLike(Protocol):
+    """What evaluation needs of a benchmark: :class:`Benchmark` or a user's own class."""
+
+    name: str
+    task: str
+    default_samples: int
+
+    def load(self, source: Any = None, *, limit: int | None = None) -> list[Example]: ...
+
+    def prompt(self, example: Example, template: Any = "default") -> list[Message] | str: ...
+
+    def score(self, example: Example, response: str, **grade_kwargs: Any) -> Verdict: ...
+
 
 BENCHMARKS: dict[str, Benchmark] = {
     "math500": Benchmark(
@@ -91,12 +113,13 @@ pass ``"package.module:attr"`` to :func:`get_benchmark`."""
 _REQUIRED = ("name", "task", "default_samples", "load", "prompt", "score")
 
 
-def get_benchmark(name: str) -> Benchmark:
+def get_benchmark(name: str) -> BenchmarkLike:
     """The benchmark registered as ``name``, or a user object ``"module:attr"``.
 
     The escape hatch imports ``module`` and returns its ``attr``, which must be
     a :class:`Benchmark` or any object with ``name``, ``task``,
-    ``default_samples``, ``load``, ``prompt`` and ``score``.
+    ``default_samples``, ``load``, ``prompt`` and ``score``
+    (:class:`BenchmarkLike`).
 
     Raises:
         ValueError: ``name`` is not registered (the message lists the known
