@@ -154,7 +154,7 @@ class Benchmark:
             self.hub_config,
             self.hub_split,
             local_hint=(
-                f"Pass a local file or folder ({self.name}.load('/path/to/benchmarks'), a folder "
+                f"Pass a local file or folder (get_benchmark('{self.name}').load('/path/to/benchmarks'), a folder "
                 f"laid out as <folder>/{self.local_dir}/{self.local_files[0]}) or set "
                 f"{DATA_ENV}=/path/to/benchmarks."
             ),
