@@ -86,3 +86,10 @@ def test_every_gold_grades_correct_against_itself(benchmarks_dir, name, render):
         if not verdict.correct:
             failures.append((example.id, example.gold, verdict.status, verdict.reason))
     assert not failures, f"{len(failures)} golds do not grade correct, e.g. {failures[:5]}"
+
+
+def test_benchmark_tasks_are_the_verifier_tasks():
+    from longcot.benchmarks import TASKS
+
+    assert set(TASKS) == set(verify.TASKS)
+    assert {b.task for b in BENCHMARKS.values()} <= set(verify.TASKS)
