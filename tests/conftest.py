@@ -16,7 +16,9 @@ def benchmarks_dir() -> Path:
     """The benchmark copies beside the checkout (``../shared/data/benchmarks``)."""
     path = Path(os.environ.get("LONGCOT_DATA", SHARED_BENCHMARKS))
     if not path.is_dir():
-        pytest.skip(f"benchmark data not found at {path}: set LONGCOT_DATA or place ../shared beside the checkout")
+        pytest.skip(
+            f"benchmark data not found at {path}: set LONGCOT_DATA or place ../shared beside the checkout"
+        )
     return path
 
 

@@ -55,7 +55,9 @@ class SamplingParams:
         if self.n < 1:
             raise GenerationConfigError("n", self.n, "ask for at least one completion per prompt")
         if self.temperature < 0:
-            raise GenerationConfigError("temperature", self.temperature, "must be >= 0 (0 = greedy)")
+            raise GenerationConfigError(
+                "temperature", self.temperature, "must be >= 0 (0 = greedy)"
+            )
         if not 0 < self.top_p <= 1:
             raise GenerationConfigError("top_p", self.top_p, "must be in (0, 1]; 1 disables it")
         if self.max_new_tokens < 1:
@@ -96,9 +98,7 @@ class Backend(Protocol):
 
     name: str
 
-    def generate(
-        self, prompts: Sequence[Prompt], params: SamplingParams
-    ) -> list[list[Completion]]:
+    def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[Completion]]:
         """Return ``len(prompts)`` lists, each of ``params.n`` completions, in prompt order."""
         ...
 

@@ -1,0 +1,149 @@
+"""Public grading entry points: ``grade``, ``grade_many``, ``agrade_many``.
+
+One verifier used everywhere (DESIGN.md §2): RL rewards, rejection sampling,
+silver-data filtering and evaluation all call these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .pool import GraderPool
+from .reasoning import DEFAULT_THINK_MARKERS
+from .tasks import TASKS, grade_local
+from .verdict import Verdict
+from .worker import Request
+
+_shared: GraderPool | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_pool(workers: int | None = None) -> GraderPool:
+    """The process-wide pool, created on first use; grown if ``workers`` asks for more."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or (workers is not None and workers > _shared.size):
+            old, _shared = _shared, GraderPool(workers)
+            if old is not None:
+                old.close()
+        return _shared
+
+
+def _close_shared() -> None:
+    global _shared
+    if _shared is not None:
+        _shared.close()
+        _shared = None
+
+
+atexit.register(_close_shared)
+
+
+def _check_task(task: str) -> None:
+    # Fail in the caller, with a clear message, rather than as a worker error.
+    if task not in TASKS and ":" not in task:
+        raise ValueError(
+            f"unknown task {task!r}; known tasks: {sorted(TASKS)} or 'module:function'"
+        )
+
+
+def _check_timeout(timeout: float) -> None:
+    if not timeout > 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+
+
+def grade(
+    response: str,
+    gold: Any,
+    *,
+    task: str = "math",
+    answer_type: str | None = None,
+    timeout: float = 5.0,
+    think_markers: tuple[str, str] | None = DEFAULT_THINK_MARKERS,
+    require_think_close: bool = False,
+) -> Verdict:
+    """Grade one free-form response against a reference answer.
+
+    Args:
+        response: the model's response (without the prompt).
+        gold: the reference answer: a LaTeX string for ``math``, an integer (or
+            ``"025"``) for ``aime``, TheoremQA's typed value for ``theoremqa``,
+            a letter for ``choice``.
+        task: ``math`` | ``aime`` | ``theoremqa`` | ``choice``, or
+            ``"package.module:function"`` for a user grader.
+        answer_type: TheoremQA's ``Answer_type`` (``integer``, ``float``,
+            ``bool``, ``list of integer``, ``list of float``, ``option``).
+        timeout: hard limit in seconds; the worker is killed past it and the
+            verdict is ``timeout``. Works from any thread.
+        think_markers: ``(open, close)`` reasoning markers; the answer is taken
+            after ``close``, and an unclosed block means ``no_answer``. ``None``
+            grades the whole response.
+        require_think_close: the prompt opened the reasoning block, so a
+            response without ``close`` has no answer.
+
+    Returns:
+        A :class:`Verdict`; ``verdict.correct`` is the boolean.
+    """
+    _check_task(task)
+    _check_timeout(timeout)
+    request: Request = (response, gold, task, answer_type, think_markers, require_think_close)
+    return shared_pool().run(request, timeout)
+
+
+def _request(i: int, item: Mapping[str, Any], defaults: dict[str, Any]) -> Request:
+    if not isinstance(item, Mapping):
+        raise TypeError(f"items[{i}] must be a dict, got {type(item).__name__}")
+    if "response" not in item or "gold" not in item:
+        raise ValueError(f"items[{i}] needs 'response' and 'gold' keys, got {sorted(item)}")
+    if not isinstance(item["response"], str):
+        raise TypeError(
+            f"items[{i}]['response'] must be str, got {type(item['response']).__name__}"
+        )
+    task = item.get("task", "math")
+    _check_task(task)
+    return (
+        item["response"],
+        item["gold"],
+        task,
+        item.get("answer_type"),
+        item.get("think_markers", defaults["think_markers"]),
+        item.get("require_think_close", defaults["require_think_close"]),
+    )
+
+
+def grade_many(
+    items: Sequence[Mapping[str, Any]],
+    *,
+    workers: int | None = None,
+    timeout: float = 5.0,
+    think_markers: tuple[str, str] | None = DEFAULT_THINK_MARKERS,
+    require_think_close: bool = False,
+) -> list[Verdict]:
+    """Grade a batch in parallel, preserving order.
+
+    Each item is a dict with ``response``, ``gold``, optional ``task``
+    (default ``math``), ``answer_type``, ``think_markers`` and
+    ``require_think_close`` (the last two default to the arguments here).
+
+    ``workers``: grader processes (default: usable CPU cores); ``0`` grades
+    in this process with no time limit, for debugging. Safe to call from
+    several threads at once; from asyncio use :func:`agrade_many`.
+    """
+    _check_timeout(timeout)
+    defaults = {"think_markers": think_markers, "require_think_close": require_think_close}
+    requests = [_request(i, item, defaults) for i, item in enumerate(items)]
+    if workers == 0:
+        return [
+            grade_local(r, g, task=t, answer_type=a, think_markers=m, require_think_close=c)
+            for r, g, t, a, m, c in requests
+        ]
+    return shared_pool(workers).map(requests, timeout)
+
+
+async def agrade_many(items: Sequence[Mapping[str, Any]], **kwargs: Any) -> list[Verdict]:
+    """:func:`grade_many` without blocking the event loop."""
+    return await asyncio.to_thread(grade_many, items, **kwargs)

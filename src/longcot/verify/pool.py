@@ -1,0 +1,217 @@
+"""Grader worker processes with hard per-item timeouts.
+
+Why processes: Math-Verify's ``signal.alarm`` timeouts only work in the main
+thread and cannot interrupt C-level arithmetic such as ``9^{9^{9^{9}}}``;
+TRL, verl and others have hung or silently scored 0 because of it (verl PR
+#5839 ended on a process pool too). Here the parent waits on a pipe with a
+deadline; a worker that misses it is SIGKILLed and replaced, and the item is
+reported as ``timeout``. Waiting on a pipe releases the GIL, so any number of
+threads (or an asyncio loop through ``to_thread``) can share one pool.
+
+A worker takes ~1 s to start (importing sympy), so the pool keeps one spare
+ready: a killed worker is replaced at once, and a new spare starts in the
+background. POSIX only (Linux, macOS).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from .verdict import Verdict
+from .worker import Reply, Request
+
+log = logging.getLogger(__name__)
+STARTUP_TIMEOUT = 120.0  # seconds; a cold import of sympy on a loaded machine
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding longcot/
+
+
+def default_workers() -> int:
+    """Cores this process may use (respects CPU affinity, e.g. under Slurm or taskset)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS
+        return max(1, os.cpu_count() or 1)
+
+
+class WorkerStartError(RuntimeError):
+    """A grader process could not start (its stderr is in the message)."""
+
+
+class _Worker:
+    """One grader process and the parent's ends of its two pipes."""
+
+    def __init__(self) -> None:
+        to_child_r, to_child_w = os.pipe()
+        to_parent_r, to_parent_w = os.pipe()
+        env = dict(os.environ)
+        # Works from a source checkout too (PYTHONPATH=src), not only when installed.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "longcot.verify.worker", str(to_child_r), str(to_parent_w)],
+                pass_fds=(to_child_r, to_parent_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+        finally:
+            os.close(to_child_r)
+            os.close(to_parent_w)
+        self.tx = Connection(to_child_w, readable=False)
+        self.rx = Connection(to_parent_r, writable=False)
+
+    def wait_ready(self) -> None:
+        if self.rx.poll(STARTUP_TIMEOUT):
+            try:
+                if self.rx.recv()[0] == "ready":
+                    return
+            except (EOFError, OSError):
+                pass
+        self.kill()
+        err = self.proc.stderr.read().decode(errors="replace")[-2000:] if self.proc.stderr else ""
+        raise WorkerStartError(
+            f"grader worker failed to start (exit {self.proc.returncode}): {err}"
+        )
+
+    def run(self, request: Request, timeout: float) -> Reply | None:
+        """The worker's reply, or None if it missed the deadline or died."""
+        try:
+            self.tx.send(request)
+            if not self.rx.poll(timeout):
+                return None
+            return self.rx.recv()
+        except (EOFError, OSError):
+            return None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            log.warning("grader pid %d did not exit after SIGKILL", self.proc.pid)
+        for conn in (self.tx, self.rx):
+            conn.close()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+    def describe_failure(self) -> str:
+        code = self.proc.poll()
+        return "time limit reached" if code is None else f"worker died (exit code {code})"
+
+
+class GraderPool:
+    """A fixed number of grader processes shared by any number of threads.
+
+    Args:
+        workers: number of processes grading at once; defaults to the usable
+            CPU cores. One extra spare is kept ready to replace a killed one.
+
+    Use as a context manager, or call :meth:`close`. ``longcot.verify.grade``
+    and ``grade_many`` use one shared pool created on first use.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.size = default_workers() if workers is None else workers
+        if self.size < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._spares: queue.Queue[_Worker] = queue.Queue()
+        self._live: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._start_error: Exception | None = None
+        self.replaced = 0  # workers killed and replaced, for metrics
+        for _ in range(self.size):
+            self._start_async(self._idle)
+        self._start_async(self._spares)
+
+    def _start_async(self, target: queue.Queue) -> None:
+        threading.Thread(target=self._start, args=(target,), daemon=True).start()
+
+    def _start(self, target: queue.Queue) -> None:
+        try:
+            worker = _Worker()
+            worker.wait_ready()
+        except Exception as e:
+            self._start_error = e
+            return
+        with self._lock:
+            if self._closed:
+                worker.kill()
+                return
+            self._live.add(worker)
+        target.put(worker)
+
+    def _acquire(self) -> _Worker:
+        while True:
+            if self._start_error is not None:
+                raise self._start_error
+            if self._closed:
+                raise RuntimeError("GraderPool is closed")
+            try:
+                return self._idle.get(timeout=0.5)
+            except queue.Empty:
+                continue
+
+    def _replace(self, worker: _Worker) -> None:
+        with self._lock:
+            self._live.discard(worker)
+            self.replaced += 1
+        worker.kill()
+        try:
+            self._idle.put(self._spares.get_nowait())
+        except queue.Empty:  # spare not ready yet: start a worker directly
+            self._start_async(self._idle)
+            return
+        self._start_async(self._spares)
+
+    def run(self, request: Request, timeout: float) -> Verdict:
+        """Grade one request within ``timeout`` seconds of a worker taking it."""
+        worker = self._acquire()
+        started = time.monotonic()
+        reply = worker.run(request, timeout)
+        if reply is None:
+            elapsed = time.monotonic() - started
+            reason = f"{worker.describe_failure()} after {elapsed:.1f}s (limit {timeout:g}s)"
+            self._replace(worker)
+            log.debug("grader %s; replaced", reason)
+            return Verdict("timeout", None, reason)
+        self._idle.put(worker)
+        status, extracted, reason = reply
+        if status == "error":  # the grader raised: it could not tell, which is not "wrong"
+            return Verdict("timeout", extracted, reason)
+        return Verdict(status, extracted, reason)
+
+    def map(self, requests: Iterable[Request], timeout: float) -> list[Verdict]:
+        """Grade many requests, in order, ``size`` at a time."""
+        requests = list(requests)
+        if len(requests) <= 1:
+            return [self.run(r, timeout) for r in requests]
+        with ThreadPoolExecutor(max_workers=min(self.size, len(requests))) as ex:
+            return list(ex.map(lambda r: self.run(r, timeout), requests))
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._live)
+            self._live.clear()
+        for w in workers:
+            w.kill()
+
+    def __enter__(self) -> GraderPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

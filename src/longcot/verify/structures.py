@@ -1,0 +1,153 @@
+"""Answers made of several values: tuples, intervals, sets, matrices.
+
+Parsed on top of :mod:`evaluate`, so ``(6, 31, -1)`` vs ``(31, 6, -1)`` or a
+3×1 ``pmatrix`` is decided without sympy. Order semantics follow
+Math-Verify and the MATH conventions:
+
+- ``(a, b)`` / ``[a, b)`` etc.: ordered, and the brackets must match (as a
+  point or as an interval, ``(1, 2)`` differs from ``[1, 2]``);
+- ``\\{a, b\\}`` and a bare ``a, b`` list: unordered (sets of solutions);
+- matrices: same shape, element by element.
+
+:func:`compare` returns None when it cannot decide, and the caller asks
+Math-Verify.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .evaluate import Expression, Unsupported, close, parse_expression
+
+Kind = Literal["scalar", "ordered", "set", "matrix"]
+_MATRIX_ENVS = ("pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix")
+
+
+@dataclass(frozen=True)
+class Structure:
+    kind: Kind
+    items: tuple[Expression, ...]
+    brackets: str = ""  # "()" "[)" ... for ordered; "" otherwise
+    shape: tuple[int, int] = (1, 1)
+
+
+def _split_top_level(text: str, sep: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and text.startswith(sep, i) and sep.startswith("\\"):
+            if depth == 0:
+                parts.append(text[start:i])
+                start = i + len(sep)
+            i += len(sep)
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i + len(sep)
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def _matrix(text: str) -> Structure | None:
+    for env in _MATRIX_ENVS:
+        begin, end = f"\\begin{{{env}}}", f"\\end{{{env}}}"
+        if text.startswith(begin) and text.endswith(end):
+            body = text[len(begin) : -len(end)]
+            rows = [r for r in _split_top_level(body, "\\\\") if r]
+            cells = [_split_top_level(r, "&") for r in rows]
+            if not cells or len({len(r) for r in cells}) != 1:
+                raise Unsupported("ragged matrix")
+            items = tuple(parse_expression(c) for row in cells for c in row)
+            return Structure("matrix", items, shape=(len(cells), len(cells[0])))
+    return None
+
+
+def parse_structure(text: str) -> Structure:
+    """Parse a normalised answer; raise :class:`Unsupported` outside the subset."""
+    text = text.strip()
+    if not text:
+        raise Unsupported("empty")
+    if text.startswith("\\begin{"):
+        matrix = _matrix(text)
+        if matrix is None:
+            raise Unsupported("unknown environment")
+        return matrix
+    if text.startswith("\\{") and text.endswith("\\}"):
+        parts = _split_top_level(text[2:-2], ",")
+        return Structure("set", tuple(parse_expression(p) for p in parts))
+    if text[0] in "([" and text[-1] in ")]":
+        parts = _split_top_level(text[1:-1], ",")
+        if len(parts) > 1 and all(parts):
+            items = tuple(parse_expression(p) for p in parts)
+            return Structure("ordered", items, brackets=text[0] + text[-1])
+    parts = _split_top_level(text, ",")
+    if len(parts) > 1:
+        if not all(parts):
+            raise Unsupported("empty list item")
+        return Structure("set", tuple(parse_expression(p) for p in parts))
+    return Structure("scalar", (parse_expression(text),))
+
+
+def _same_values(a: Expression, b: Expression) -> bool | None:
+    if a.variables != b.variables:
+        if a.variables and b.variables:
+            return None  # x vs y: leave renamings and equations to sympy
+        # A constant equals a variable expression only if the latter is
+        # constant; if it varies between points, they differ.
+        varying = a if a.variables else b
+        values = varying.values()
+        if not all(close(values[0], v) for v in values[1:]):
+            return False
+        return None
+    va, vb = a.values(), b.values()
+    return all(close(x, y) for x, y in zip(va, vb, strict=True))
+
+
+def _unordered_equal(a: tuple[Expression, ...], b: tuple[Expression, ...]) -> bool | None:
+    # Sets: every element of each side matches some element of the other.
+    def covered(xs, ys) -> bool | None:
+        for x in xs:
+            results = [_same_values(x, y) for y in ys]
+            if True in results:
+                continue
+            if None in results:
+                return None
+            return False
+        return True
+
+    first = covered(a, b)
+    if first is not True:
+        return first
+    return covered(b, a)
+
+
+def compare(gold: Structure, pred: Structure) -> bool | None:
+    """True/False when decided, None when only a symbolic comparison can tell."""
+    if gold.kind != pred.kind:
+        if "scalar" in (gold.kind, pred.kind):
+            multi = pred if gold.kind == "scalar" else gold
+            # A number never equals a collection of two or more values.
+            return False if len(multi.items) > 1 else None
+        return None
+    if gold.kind == "scalar":
+        return _same_values(gold.items[0], pred.items[0])
+    if gold.kind == "set":
+        return _unordered_equal(gold.items, pred.items)
+    if gold.kind == "matrix" and gold.shape != pred.shape:
+        return False
+    if gold.kind == "ordered":
+        if len(gold.items) != len(pred.items):
+            return False
+        if gold.brackets != pred.brackets:
+            return None  # "(1,2)" point vs "[1,2]" interval: let sympy say
+    results = [_same_values(g, p) for g, p in zip(gold.items, pred.items, strict=True)]
+    if False in results:
+        return False
+    return None if None in results else True

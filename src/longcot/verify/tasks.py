@@ -1,0 +1,116 @@
+"""One grader per task, in one visible table, and the in-process ``grade_local``.
+
+``grade_local`` is the whole grading logic of one item with no time limit;
+``longcot.verify.grade`` runs it inside worker processes that the parent can
+kill (``pool.py``). Call ``grade_local`` directly only on trusted input or
+when you enforce a limit yourself.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from .choice import grade_choice
+from .extract import extract_final_answer
+from .math_answers import compare_math
+from .normalize import normalize_math
+from .numbers import parse_number
+from .reasoning import DEFAULT_THINK_MARKERS, answer_region
+from .theoremqa import grade_theoremqa
+from .verdict import Verdict
+
+TaskGrader = Callable[[str, Any, str | None], Verdict]
+"""``(answer_region, gold, answer_type) -> Verdict``; the region is the
+response text after any reasoning block."""
+
+
+def _grade_math(region: str, gold: Any, answer_type: str | None) -> Verdict:
+    if gold is None or (isinstance(gold, str) and not gold.strip()):
+        return Verdict("bad_gold", None, "reference answer is missing")
+    pred, _source = extract_final_answer(region)
+    if pred is None:
+        return Verdict("no_answer", None, "no \\boxed{} or final-answer phrase found")
+    return compare_math(pred, str(gold))
+
+
+def _aime_gold(gold: Any) -> int | None:
+    if isinstance(gold, bool):
+        return None
+    if isinstance(gold, int):
+        value = gold
+    else:
+        try:
+            value = int(str(gold).strip())  # "025" -> 25
+        except ValueError:
+            return None
+    return value if 0 <= value <= 999 else None
+
+
+def _grade_aime(region: str, gold: Any, answer_type: str | None) -> Verdict:
+    gold_value = _aime_gold(gold)
+    if gold_value is None:
+        return Verdict("bad_gold", None, f"AIME reference {gold!r} is not an integer 0-999")
+    pred, _source = extract_final_answer(region)
+    if pred is None:
+        return Verdict("no_answer", None, "no \\boxed{} or final-answer phrase found")
+    num = parse_number(normalize_math(pred))
+    if num is not None and not num.percent:
+        if num.value.denominator != 1:
+            return Verdict("incorrect", pred, "answer is not an integer")
+        same = num.value.numerator == gold_value
+        return Verdict("correct" if same else "incorrect", pred, "integers compared")
+    # "5^2", "\binom{6}{2}": let the symbolic comparison decide.
+    return compare_math(pred, str(gold_value))
+
+
+def _grade_theoremqa(region: str, gold: Any, answer_type: str | None) -> Verdict:
+    pred, _source = extract_final_answer(region)
+    if pred is None:
+        return Verdict("no_answer", None, "no \\boxed{} or final-answer phrase found")
+    return grade_theoremqa(pred, gold, answer_type)
+
+
+def _grade_choice(region: str, gold: Any, answer_type: str | None) -> Verdict:
+    return grade_choice(region, gold)
+
+
+TASKS: dict[str, TaskGrader] = {
+    "math": _grade_math,
+    "aime": _grade_aime,
+    "theoremqa": _grade_theoremqa,
+    "choice": _grade_choice,
+}
+
+
+def get_task(task: str) -> TaskGrader:
+    """Look up a grader by name, or import ``package.module:function`` for user tasks."""
+    if task in TASKS:
+        return TASKS[task]
+    if ":" in task:
+        module, _, attr = task.partition(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"task {task!r}: cannot import {attr!r} from {module!r}") from e
+    raise ValueError(f"unknown task {task!r}; known tasks: {sorted(TASKS)} or 'module:function'")
+
+
+def grade_local(
+    response: str,
+    gold: Any,
+    *,
+    task: str = "math",
+    answer_type: str | None = None,
+    think_markers: tuple[str, str] | None = DEFAULT_THINK_MARKERS,
+    require_think_close: bool = False,
+) -> Verdict:
+    """Grade one response in this process, with no time limit."""
+    grader = get_task(task)
+    if not isinstance(response, str):
+        raise TypeError(f"response must be str, got {type(response).__name__}")
+    region = answer_region(response, think_markers, require_close=require_think_close)
+    if region.text is None:
+        return Verdict("no_answer", None, region.reason)
+    return grader(region.text, gold, answer_type)

@@ -1,0 +1,76 @@
+"""The grader process: ``python -m longcot.verify.worker READ_FD WRITE_FD``.
+
+Started with ``subprocess`` rather than ``multiprocessing``: spawn and
+forkserver children re-import the caller's ``__main__`` module, which re-runs
+an unguarded user script (or a training script's top level) inside every
+grader. A fresh interpreter that imports only this module has no such side
+effects, inherits no CUDA context or torch thread pool, and can be killed at
+any moment without harming the parent.
+
+Protocol: pickled messages over two pipes (``multiprocessing.connection``
+framing). The worker first sends ``("ready", pid)``, then answers each
+:data:`Request` with one :data:`Reply`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from multiprocessing.connection import Connection
+from typing import Any
+
+Request = tuple[str, Any, str, "str | None", "tuple[str, str] | None", bool]
+"""``(response, gold, task, answer_type, think_markers, require_think_close)``."""
+Reply = tuple[str, "str | None", str]
+"""``(status, extracted, reason)``; status ``"error"`` carries the exception text."""
+
+
+def handle(request: Request) -> Reply:
+    """Grade one request; never raises."""
+    from .tasks import grade_local
+
+    response, gold, task, answer_type, markers, require_close = request
+    try:
+        v = grade_local(
+            response,
+            gold,
+            task=task,
+            answer_type=answer_type,
+            think_markers=markers,
+            require_think_close=require_close,
+        )
+        return (v.status, v.extracted, v.reason)
+    except RecursionError:
+        return ("error", None, "grader hit Python's recursion limit")
+    except Exception as e:  # a bug or a library failure: report it, never hang
+        return ("error", None, f"grader raised {type(e).__name__}: {e}"[:500])
+
+
+def serve(rx: Connection, tx: Connection) -> None:
+    """Answer requests from ``rx`` on ``tx`` until the parent closes the pipe."""
+    # Ctrl-C reaches the whole process group; the parent decides what happens.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Import the heavy modules (sympy, Math-Verify) before saying ready, so
+    # the first real request is not charged ~1 s of imports.
+    from . import tasks  # noqa: F401
+
+    tx.send(("ready", os.getpid()))
+    while True:
+        try:
+            request = rx.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            tx.send(handle(request))
+        except (BrokenPipeError, OSError):
+            return
+
+
+def main(argv: list[str]) -> None:
+    read_fd, write_fd = int(argv[1]), int(argv[2])
+    serve(Connection(read_fd, writable=False), Connection(write_fd, readable=False))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
