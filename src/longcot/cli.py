@@ -17,6 +17,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "grade": ("longcot.commands.grade", "grade responses in a JSONL file against gold answers"),
     "tiny-model": ("longcot.commands.tiny_model", "build a tiny local model + tokenizer (no download)"),
+    "serve-reward": ("longcot.commands.serve_reward", "serve rewards over HTTP (OpenRLHF)"),
 }
 
 
