@@ -161,9 +161,20 @@ class GraderPool:
             if self._closed:
                 raise RuntimeError("GraderPool is closed")
             try:
-                return self._idle.get(timeout=0.5)
+                worker = self._idle.get(timeout=0.5)
             except queue.Empty:
                 continue
+            if worker.proc.poll() is None:
+                return worker
+            # Died while idle (OOM killer, a stray signal): replace it and let
+            # the item go to a healthy worker instead of failing it.
+            log.warning("grader pid %d died while idle; replacing", worker.proc.pid)
+            self._replace(worker)
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (spare included), for diagnostics."""
+        with self._lock:
+            return [w.proc.pid for w in self._live]
 
     def _replace(self, worker: _Worker) -> None:
         with self._lock:

@@ -1,0 +1,195 @@
+"""Safety and hard timeouts: nothing in model text runs, nothing hangs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from longcot.verify import GraderPool, grade, grade_many
+
+INJECTIONS = [
+    "\\boxed{__import__('os').system('touch {marker}')}",
+    "\\boxed{eval(\"open('{marker}','w')\")}",
+    "The answer is: __import__('subprocess').call(['touch', '{marker}'])",
+    "\\boxed{exec('import os; os.system(\"touch {marker}\")')}",
+    "\\boxed{(lambda: __import__('os').system('touch {marker}'))()}",
+]
+
+
+@pytest.mark.parametrize("template", INJECTIONS)
+@pytest.mark.parametrize("task", ["math", "aime", "theoremqa"])
+def test_code_in_answers_is_never_executed(tmp_path, template, task):
+    marker = tmp_path / "pwned"
+    response = template.replace("{marker}", str(marker))
+    answer_type = "float" if task == "theoremqa" else None
+    v = grade(response, "5", task=task, answer_type=answer_type)
+    assert v.status in ("incorrect", "no_answer"), v
+    assert not marker.exists()
+
+
+class TestHardTimeouts:
+    def test_tower_of_powers_returns_within_the_limit(self):
+        start = time.monotonic()
+        v = grade("\\boxed{9^{9^{9^{9}}}}", "\\sqrt{2}", timeout=1.0)
+        elapsed = time.monotonic() - start
+        assert v.status in ("timeout", "incorrect"), v
+        assert elapsed < 1.0 + 1.0
+
+    def test_one_megabyte_answer(self):
+        start = time.monotonic()
+        v = grade("\\boxed{" + "1" * 1_000_000 + "}", "1", timeout=2.0)
+        assert v.status in ("timeout", "incorrect"), v
+        assert time.monotonic() - start < 2.0 + 1.0
+
+    def test_ten_thousand_nested_braces(self):
+        response = "\\boxed{" + "{" * 10_000 + "1" + "}" * 10_000 + "}"
+        start = time.monotonic()
+        v = grade(response, "1", timeout=2.0)
+        assert v.status in ("timeout", "incorrect", "correct"), v
+        assert time.monotonic() - start < 2.0 + 1.0
+
+    def test_a_pathological_item_does_not_block_the_others(self):
+        items = [{"response": "\\boxed{9^{9^{9^{9}}}}", "gold": "\\sqrt{2}"}]
+        items += [{"response": f"\\boxed{{{i}}}", "gold": str(i)} for i in range(200)]
+        start = time.monotonic()
+        verdicts = grade_many(items, timeout=1.5)
+        assert time.monotonic() - start < 1.5 + 1.0
+        assert verdicts[0].status == "timeout"
+        assert all(v.correct for v in verdicts[1:])
+
+
+class TestWorkerLifecycle:
+    def test_a_killed_worker_is_replaced(self):
+        with GraderPool(1) as pool:
+            request = ("\\boxed{1}", "1", "math", None, None, False)
+            assert pool.run(request, 5.0).correct
+            for pid in pool.pids():
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
+            # The item goes to a fresh worker; it is not failed for the dead one.
+            assert pool.run(request, 30.0).correct
+            assert pool.replaced >= 1
+
+    def test_timeout_replaces_the_worker_and_the_pool_keeps_working(self):
+        with GraderPool(1) as pool:
+            slow = ("\\boxed{9^{9^{9^{9}}}}", "\\sqrt{2}", "math", None, None, False)
+            assert pool.run(slow, 0.5).status == "timeout"
+            assert pool.run(("\\boxed{2}", "2", "math", None, None, False), 30.0).correct
+            assert pool.replaced == 1
+
+    def test_workers_do_not_import_the_callers_main_module(self, tmp_path):
+        # multiprocessing's spawn/forkserver would re-run this unguarded script
+        # in each worker; subprocess workers never import it.
+        marker = tmp_path / "imported"
+        script = tmp_path / "user_script.py"
+        script.write_text(
+            "import pathlib\n"
+            f"pathlib.Path({str(marker)!r}).open('a').write('x')\n"
+            "from longcot.verify import grade\n"
+            "print(grade('\\\\boxed{1}', '1').status)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+        )
+        assert out.stdout.strip() == "correct", out.stderr[-2000:]
+        assert marker.read_text() == "x"
+
+
+def test_grade_many_from_four_threads_at_once():
+    def work(offset: int, out: list) -> None:
+        items = [{"response": f"\\boxed{{{i}}}", "gold": str(i % 7 + offset)} for i in range(100)]
+        out.extend(grade_many(items))
+
+    results: list[list] = [[] for _ in range(4)]
+    threads = [threading.Thread(target=work, args=(k, results[k])) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for k, verdicts in enumerate(results):
+        assert len(verdicts) == 100
+        # Order is preserved: item i is correct exactly when i == i % 7 + k.
+        assert [v.correct for v in verdicts] == [i == i % 7 + k for i in range(100)]
+
+
+def test_grade_many_from_asyncio():
+    from longcot.verify import agrade_many
+
+    async def main():
+        items = [{"response": "\\boxed{3}", "gold": "3"}, {"response": "\\boxed{4}", "gold": "3"}]
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        t = asyncio.create_task(ticker())
+        verdicts = await agrade_many(items)
+        t.cancel()
+        return verdicts, ticks
+
+    verdicts, ticks = asyncio.run(main())
+    assert [v.status for v in verdicts] == ["correct", "incorrect"]
+    assert ticks > 0  # the loop kept running while grading
+
+
+def test_in_process_mode_for_debugging():
+    assert grade_many([{"response": "\\boxed{1}", "gold": "1"}], workers=0)[0].correct
+
+
+@pytest.mark.parametrize(
+    "items,error",
+    [
+        ([{"gold": "1"}], "needs 'response' and 'gold'"),
+        ([{"response": 5, "gold": "1"}], "must be str"),
+        ([{"response": "x", "gold": "1", "task": "nope"}], "unknown task"),
+        (["x"], "must be a dict"),
+    ],
+)
+def test_bad_items_name_the_index(items, error):
+    with pytest.raises((ValueError, TypeError), match=error):
+        grade_many(items)
+
+
+def test_grade_command(tmp_path):
+    from longcot.cli import main
+
+    src = tmp_path / "preds.jsonl"
+    rows = [
+        {"id": 1, "response": "\\boxed{\\frac12}", "gold": "0.5"},
+        {"id": 2, "response": "no idea", "gold": "3"},
+        {"id": 3, "response": "The answer is (C)", "gold": "C", "task": "choice"},
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "graded.jsonl"
+    assert main(["grade", "--input", str(src), "--output", str(out)]) == 0
+    graded = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [g["id"] for g in graded] == [1, 2, 3]
+    assert [g["verdict"]["status"] for g in graded] == ["correct", "no_answer", "correct"]
+
+
+def test_grade_command_names_the_bad_line(tmp_path, capsys):
+    from longcot.cli import main
+
+    src = tmp_path / "preds.jsonl"
+    src.write_text('{"response": "x", "gold": "1"}\n{"response": "x"}\n')
+    assert main(["grade", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]) == 2
+    assert f"{src}:2: missing field 'gold'" in capsys.readouterr().err.replace("\n", "")
+
+
+def test_verify_does_not_import_torch():
+    code = (
+        "import sys, longcot.verify; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False False", out.stderr
