@@ -100,6 +100,20 @@ class TestGoodRequests:
         )
         assert body["rewards"][1] == -10.0
 
+    def test_missing_gold_gets_zero_and_is_counted(self, client):
+        payload = {"query": [r"\boxed{4}"], "labels": [None], "response_token_ids": [[1, 2]]}
+        body = client.post("/get_reward", json=payload).json()
+        assert body["rewards"] == [0.0] and body["extra_logs"]["skipped"] == 1
+
+    def test_per_item_tasks(self, client):
+        payload = {
+            "query": ["The answer is (B)", r"\boxed{007}"],
+            "labels": ["B", 7],
+            "tasks": ["choice", "aime"],
+            "response_token_ids": [[1], [2]],
+        }
+        assert client.post("/get_reward", json=payload).json()["scores"] == [1.0, 1.0]
+
     def test_extra_fields_are_ignored(self, client):
         assert client.post("/get_reward", json={**_good(), "future_field": 1}).status_code == 200
 
@@ -166,6 +180,16 @@ class TestBadRequests:
             "/get_reward", content=chunks(), headers={"content-type": "application/json"}
         )
         assert r.status_code == 413
+
+    def test_unknown_task(self, client):
+        payload = {
+            "query": ["a"],
+            "labels": ["1"],
+            "tasks": ["astrology"],
+            "response_token_ids": [[1]],
+        }
+        r = client.post("/get_reward", json=payload)
+        assert r.status_code == 422 and "unknown task" in r.json()["detail"]
 
     def test_too_many_items(self, client):
         r = client.post("/get_reward", json={"query": ["a"] * 51, "labels": ["1"] * 51})

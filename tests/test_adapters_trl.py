@@ -78,6 +78,17 @@ class TestContract:
         out = _call(fn, [r"\boxed{4}"], [[5, EOS]], answer=["4"], task=["math"])
         assert out == [pytest.approx(PAPER(correct=True, length=1, max_length=64))]
 
+    def test_missing_gold_is_left_out(self):
+        # A sample with no usable reference says nothing about the policy: None, so TRL
+        # leaves it out of the group baseline; only the repetition component still scores it.
+        total = get_reward_func(SPEC, eos_token_ids=[EOS])
+        outcome, rep = get_reward_funcs(SPEC, eos_token_ids=[EOS])
+        ids = [[5, 6, EOS], [5, 6, EOS]]
+        golds = {"answer": [None, "4"]}
+        assert _call(total, [r"\boxed{4}", r"\boxed{4}"], ids, **golds)[0] is None
+        assert _call(outcome, [r"\boxed{4}", r"\boxed{4}"], ids, **golds)[0] is None
+        assert _call(rep, [r"\boxed{4}", r"\boxed{4}"], ids, **golds) == [0.0, 0.0]
+
     def test_metrics_are_logged(self):
         logged = {}
         fn = get_reward_func(SPEC, eos_token_ids=[EOS])

@@ -136,9 +136,9 @@ class TestRewardManager:
     def test_skipped_rows_are_zero(self, tokenizer):
         data, _ = _batch(tokenizer, [(r"\boxed{3}", True)], [None])
         out = LongcotRewardManager(tokenizer, max_length=48)(data, return_dict=True)
-        if out["reward_extra_info"]["status"] == ["bad_gold"]:
-            assert out["reward_extra_info"]["skipped"] == [True]
-            assert (out["reward_tensor"] == 0).all()
+        assert out["reward_extra_info"]["status"] == ["bad_gold"]  # no reference answer
+        assert out["reward_extra_info"]["skipped"] == [True]
+        assert (out["reward_tensor"] == 0).all()
 
     def test_precomputed_scores_pass_through(self, tokenizer):
         data, _ = _batch(tokenizer, [("x", True)], ["1"])

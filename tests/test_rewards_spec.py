@@ -112,6 +112,71 @@ class TestStatusPolicy:
             SPEC.score_verdicts([Verdict("correct")], [])
 
 
+class TestGradingWithTheVerifier:
+    """score/score_batch call the real longcot.verify.grade_many."""
+
+    def test_statuses_from_real_grading(self):
+        texts = [
+            r"so \boxed{\frac{1}{2}}",
+            r"\boxed{3}",
+            "no box here",
+            r"<think> \boxed{0.5}",
+            r"\boxed{1}",
+        ]
+        samples = SPEC.score_batch(
+            ["0.5", "0.5", "0.5", "0.5", None], [_resp(10, text=t) for t in texts]
+        )
+        assert [s.verdict.status for s in samples] == [
+            "correct",
+            "incorrect",
+            "no_answer",
+            "no_answer",
+            "bad_gold",
+        ]
+        assert samples[0].outcome_reward == pytest.approx(
+            CosineReward()(correct=True, length=10, max_length=1000)
+        )
+        assert samples[4].skipped
+
+    def test_score_one_prompt_in_process(self):
+        spec = RewardSpec(max_length=1000, grade_workers=0)
+        samples = spec.score("4", [_resp(5, text=r"\boxed{4}"), _resp(5, text=r"\boxed{5}")])
+        assert [s.outcome for s in samples] == ["correct", "wrong"]
+
+    def test_think_markers_are_passed_through(self):
+        unclosed = _resp(5, text=r"<think> the answer is \boxed{4}")
+        assert SPEC.score("4", [unclosed])[0].verdict.status == "no_answer"
+        whole = RewardSpec(max_length=1000, think_markers=None)
+        assert whole.score("4", [unclosed])[0].verdict.status == "correct"
+        opened = RewardSpec(max_length=1000, require_think_close=True)
+        assert opened.score("4", [_resp(5, text=r"\boxed{4}")])[0].verdict.status == "no_answer"
+
+    def test_real_timeout_is_wrong_and_counted(self):
+        # Expanding (x+1)^100000 to compare with x^2+1 takes far longer than 0.5 s.
+        spec = RewardSpec(max_length=1000, grade_timeout=0.5)
+        (s,) = spec.score("x^2+1", [_resp(7, text=r"\boxed{(x+1)^{100000}}")])
+        assert s.verdict.status == "timeout"
+        assert s.outcome_reward == SPEC.score_one(Verdict("incorrect"), _resp(7)).outcome_reward
+        assert batch_metrics([s])["status/timeout"] == 1
+
+    def test_default_markers_are_the_verifiers(self):
+        from longcot.verify import DEFAULT_THINK_MARKERS
+
+        assert SPEC.think_markers == DEFAULT_THINK_MARKERS
+
+    def test_per_item_tasks(self):
+        samples = SPEC.score_batch(
+            ["C", "25"],
+            [_resp(3, text="The answer is (C)"), _resp(3, text=r"\boxed{025}")],
+            tasks=["choice", "aime"],
+        )
+        assert [s.outcome for s in samples] == ["correct", "correct"]
+
+    def test_unknown_task_is_refused(self):
+        with pytest.raises(ValueError, match="task"):
+            SPEC.score_batch(["1"], [_resp(3)], tasks=["nope"])
+
+
 class TestMetrics:
     def test_counts_and_means(self):
         verdicts = [
@@ -152,6 +217,8 @@ class TestConfig:
             ({"max_length": 10, "repetition_penalty": 0.5}, "repetition_penalty"),
             ({"max_length": 0}, "max_length"),
             ({"max_length": 10, "grade_timeout": 0}, "grade_timeout"),
+            ({"max_length": 10, "grade_workers": -1}, "grade_workers"),
+            ({"max_length": 10, "think_markers": "<think>"}, "think_markers"),
         ],
     )
     def test_bad_settings_name_themselves(self, d, match):

@@ -114,7 +114,15 @@ class RewardSpec:
     grade_timeout: float = 5.0
     """Seconds per response for the grader; past it the verdict is ``timeout``."""
     grade_workers: int | None = None
-    """Grader processes; ``None`` lets ``grade_many`` choose."""
+    """Grader processes; ``None`` lets ``grade_many`` choose (usable cores); ``0``
+    grades in the calling process without time limits (debugging only)."""
+    think_markers: tuple[str, str] | None = ("<think>", "</think>")
+    """Reasoning-block markers for the grader (``verify.DEFAULT_THINK_MARKERS``):
+    the answer is read after the closing one, and an unclosed block is
+    ``no_answer``. ``None`` grades the whole response."""
+    require_think_close: bool = False
+    """The prompt already opened the reasoning block (R1-style templates), so a
+    response without the closing marker has no answer."""
 
     def __post_init__(self) -> None:
         if (
@@ -148,10 +156,25 @@ class RewardSpec:
             raise ValueError(f"RewardSpec.grade_timeout must be > 0 seconds, got {timeout!r}")
         workers = self.grade_workers
         if workers is not None and (
-            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+            isinstance(workers, bool) or not isinstance(workers, int) or workers < 0
         ):
             raise ValueError(
-                f"RewardSpec.grade_workers must be None or an int >= 1, got {workers!r}"
+                f"RewardSpec.grade_workers must be None or an int >= 0, got {workers!r}"
+            )
+        markers = self.think_markers
+        if markers is not None:
+            if (
+                isinstance(markers, str)
+                or len(markers) != 2
+                or not all(isinstance(m, str) and m for m in markers)
+            ):
+                raise ValueError(
+                    f"RewardSpec.think_markers must be None or two non-empty strings, got {markers!r}"
+                )
+            object.__setattr__(self, "think_markers", tuple(markers))
+        if not isinstance(self.require_think_close, bool):
+            raise ValueError(
+                f"RewardSpec.require_think_close must be a bool, got {self.require_think_close!r}"
             )
 
     @property
@@ -235,7 +258,13 @@ class RewardSpec:
                 item["answer_type"] = answer_types[i]
             items.append(item)
         verdicts = (
-            grade_many(items, workers=self.grade_workers, timeout=self.grade_timeout)
+            grade_many(
+                items,
+                workers=self.grade_workers,
+                timeout=self.grade_timeout,
+                think_markers=self.think_markers,
+                require_think_close=self.require_think_close,
+            )
             if items
             else []
         )
@@ -266,8 +295,8 @@ class RewardSpec:
                 out.update(value.to_dict())
             elif f.name == "policy":
                 out.update({p.name: getattr(value, p.name) for p in fields(StatusPolicy)})
-            elif f.name == "clamp":
-                out[f.name] = list(value)
+            elif f.name in ("clamp", "think_markers"):
+                out[f.name] = None if value is None else list(value)
             else:
                 out[f.name] = value
         return out
