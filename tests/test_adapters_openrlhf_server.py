@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,7 +22,9 @@ from longcot.rewards import CosineReward, RewardSpec
 
 RECIPE = str(Path(__file__).resolve().parents[1] / "recipes" / "rewards_paper.yaml")
 PAPER = CosineReward()
-SPEC = RewardSpec(max_length=64, ngram=4)
+SPEC = RewardSpec(max_length=64, ngram=4, grade_timeout=1.0)
+# Expanding (x+1)^100000 to compare it with x^2+1 outlasts any grading time limit.
+SLOW = {"query": [r"\\boxed{(x+1)^{100000}}"], "labels": ["x^2+1"], "response_token_ids": [[1, 2]]}
 MAX_BODY = 64 * 1024
 
 
@@ -32,12 +35,9 @@ def tokenizer(tiny_model_dir):
     return AutoTokenizer.from_pretrained(tiny_model_dir)
 
 
-@pytest.fixture(scope="module")
-def server(tokenizer):
-    """Base URL of a live server; the socket is bound first, so no port race."""
-    app = create_app(
-        SPEC, tokenizer=tokenizer, max_body_bytes=MAX_BODY, max_items=50, max_concurrency=2
-    )
+@contextmanager
+def serve(app):
+    """Run ``app`` on a live uvicorn socket; the socket is bound first, so no port race."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     host, port = sock.getsockname()
@@ -49,10 +49,21 @@ def server(tokenizer):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("reward server did not start")
         time.sleep(0.02)
-    yield f"http://{host}:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def server(tokenizer):
+    app = create_app(
+        SPEC, tokenizer=tokenizer, max_body_bytes=MAX_BODY, max_items=50, max_concurrency=2
+    )
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -200,6 +211,38 @@ class TestBadRequests:
             client.post("/get_reward", content=b"{", headers={"content-type": "application/json"})
         assert client.post("/get_reward", json=_good()).status_code == 200
         assert client.get("/health").json()["served"] >= 1
+
+
+def _wait_pending(c: httpx.Client, n: int) -> None:
+    deadline = time.monotonic() + 10
+    while c.get("/health").json()["pending"] < n:
+        assert time.monotonic() < deadline, "request never started grading"
+        time.sleep(0.01)
+
+
+class TestUnderLoad:
+    def test_health_answers_while_grading_is_busy(self, server, client):
+        with ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(client.post, "/get_reward", json=SLOW)
+            _wait_pending(client, 1)
+            start = time.perf_counter()
+            assert client.get("/health").status_code == 200
+            assert time.perf_counter() - start < 0.5  # not stuck behind the 1 s grading
+            body = slow.result().json()
+        assert body["extra_logs"]["status/timeout"] == 1 and body["rewards"][0] == pytest.approx(
+            PAPER(correct=False, length=2, max_length=64)
+        )
+
+    def test_full_queue_answers_503(self):
+        app = create_app(SPEC, max_concurrency=1, max_pending=1)
+        with serve(app) as url, httpx.Client(base_url=url, timeout=30) as c:
+            with ThreadPoolExecutor(1) as pool:
+                slow = pool.submit(c.post, "/get_reward", json=SLOW)
+                _wait_pending(c, 1)
+                busy = c.post("/get_reward", json=SLOW)
+                assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+                assert slow.result().status_code == 200
+            assert c.post("/get_reward", json=SLOW).status_code == 200  # serving again
 
 
 def test_text_only_request_needs_a_tokenizer():

@@ -40,6 +40,14 @@ class TestFormulaValues:
         expected = 1 + 0.5 * (1 + math.sqrt(2) / 2)
         assert PAPER(correct=True, length=MAX // 4, max_length=MAX) == pytest.approx(expected)
 
+    @given(half=st.integers(1, 20000), correct=st.booleans())
+    def test_formula_at_0_half_and_max_for_any_budget(self, half, correct):
+        budget = 2 * half
+        r0, rL = (2.0, 1.0) if correct else (-10.0, 0.0)
+        at = [PAPER(correct=correct, length=t, max_length=budget) for t in (0, half, budget)]
+        # CosFn(0) = r0, CosFn(T/2) = (r0 + rL) / 2 since cos(pi/2) = 0, CosFn(T) = rL
+        assert at == pytest.approx([r0, (r0 + rL) / 2, rL], abs=1e-12)
+
     @given(length=st.integers(MAX, 10 * MAX))
     def test_clamped_past_max_length(self, length):
         assert PAPER(correct=True, length=length, max_length=MAX) == pytest.approx(1.0)

@@ -172,6 +172,10 @@ class TestGradingWithTheVerifier:
         )
         assert [s.outcome for s in samples] == ["correct", "correct"]
 
+    def test_missing_per_item_task_falls_back_to_the_spec(self):
+        (s,) = SPEC.score_batch(["4"], [_resp(3, text=r"\boxed{4}")], tasks=[None])
+        assert s.outcome == "correct"
+
     def test_unknown_task_is_refused(self):
         with pytest.raises(ValueError, match="task"):
             SPEC.score_batch(["1"], [_resp(3)], tasks=["nope"])
@@ -231,3 +235,16 @@ class TestConfig:
         s = spec.score_one(Verdict("correct"), _resp(ids=LOOP))
         back = pickle.loads(pickle.dumps(s))
         assert np.array_equal(back.returns(), s.returns())
+
+
+def test_rewards_import_neither_torch_nor_the_grader_stack():
+    # Rewards run inside RL workers: importing them must stay cheap (DESIGN.md §1).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, longcot.rewards; "
+        "print(sorted(m for m in ('torch', 'transformers', 'sympy', 'math_verify') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -252,7 +252,7 @@ class RewardSpec:
             item = {
                 "response": resp.text,
                 "gold": golds[i],
-                "task": tasks[i] if tasks else self.task,
+                "task": (tasks[i] if tasks is not None else None) or self.task,
             }
             if answer_types is not None and answer_types[i] is not None:
                 item["answer_type"] = answer_types[i]
