@@ -84,10 +84,16 @@ class _Worker:
             f"grader worker failed to start (exit {self.proc.returncode}): {err}"
         )
 
-    def run(self, request: Request, timeout: float) -> Reply | None:
-        """The worker's reply, or None if it missed the deadline or died."""
+    def submit(self, batch: list[Request]) -> bool:
         try:
-            self.tx.send(request)
+            self.tx.send(batch)
+            return True
+        except OSError:  # BrokenPipeError: the worker is gone
+            return False
+
+    def reply(self, timeout: float) -> Reply | None:
+        """The next reply, or None if it missed the deadline or the worker died."""
+        try:
             if not self.rx.poll(timeout):
                 return None
             return self.rx.recv()
@@ -109,6 +115,13 @@ class _Worker:
     def describe_failure(self) -> str:
         code = self.proc.poll()
         return "time limit reached" if code is None else f"worker died (exit code {code})"
+
+
+def _to_verdict(reply: Reply) -> Verdict:
+    status, extracted, reason = reply
+    if status == "error":  # the grader raised: it could not tell, which is not "wrong"
+        return Verdict("timeout", extracted, reason)
+    return Verdict(status, extracted, reason)
 
 
 class GraderPool:
@@ -188,30 +201,54 @@ class GraderPool:
             return
         self._start_async(self._spares)
 
+    def _run_batch(self, batch: list[Request], timeout: float) -> list[Verdict]:
+        """Grade a batch on one worker; each item gets ``timeout`` seconds from its start.
+
+        Items after a timed-out one go to the replacement worker: one
+        pathological item costs its own time limit, never its neighbours'.
+        """
+        verdicts: list[Verdict] = []
+        while len(verdicts) < len(batch):
+            worker = self._acquire()
+            pending = batch[len(verdicts) :]
+            if not worker.submit(pending):
+                self._replace(worker)
+                continue
+            for _ in pending:
+                started = time.monotonic()
+                reply = worker.reply(timeout)
+                if reply is None:
+                    elapsed = time.monotonic() - started
+                    reason = (
+                        f"{worker.describe_failure()} after {elapsed:.1f}s (limit {timeout:g}s)"
+                    )
+                    log.debug("grader %s; replaced", reason)
+                    self._replace(worker)
+                    verdicts.append(Verdict("timeout", None, reason))
+                    break
+                verdicts.append(_to_verdict(reply))
+            else:
+                self._idle.put(worker)
+        return verdicts
+
     def run(self, request: Request, timeout: float) -> Verdict:
         """Grade one request within ``timeout`` seconds of a worker taking it."""
-        worker = self._acquire()
-        started = time.monotonic()
-        reply = worker.run(request, timeout)
-        if reply is None:
-            elapsed = time.monotonic() - started
-            reason = f"{worker.describe_failure()} after {elapsed:.1f}s (limit {timeout:g}s)"
-            self._replace(worker)
-            log.debug("grader %s; replaced", reason)
-            return Verdict("timeout", None, reason)
-        self._idle.put(worker)
-        status, extracted, reason = reply
-        if status == "error":  # the grader raised: it could not tell, which is not "wrong"
-            return Verdict("timeout", extracted, reason)
-        return Verdict(status, extracted, reason)
+        return self._run_batch([request], timeout)[0]
 
     def map(self, requests: Iterable[Request], timeout: float) -> list[Verdict]:
-        """Grade many requests, in order, ``size`` at a time."""
+        """Grade many requests in order, in batches spread over the workers."""
         requests = list(requests)
-        if len(requests) <= 1:
-            return [self.run(r, timeout) for r in requests]
-        with ThreadPoolExecutor(max_workers=min(self.size, len(requests))) as ex:
-            return list(ex.map(lambda r: self.run(r, timeout), requests))
+        if not requests:
+            return []
+        # ~4 batches per worker balances load; at most 64 items per batch
+        # bounds what a killed worker makes us resend.
+        size = max(1, min(64, -(-len(requests) // (4 * self.size))))
+        batches = [requests[i : i + size] for i in range(0, len(requests), size)]
+        if len(batches) == 1:
+            return self._run_batch(batches[0], timeout)
+        with ThreadPoolExecutor(max_workers=min(self.size, len(batches))) as ex:
+            results = ex.map(lambda b: self._run_batch(b, timeout), batches)
+            return [v for batch in results for v in batch]
 
     def close(self) -> None:
         with self._lock:

@@ -8,8 +8,10 @@ effects, inherits no CUDA context or torch thread pool, and can be killed at
 any moment without harming the parent.
 
 Protocol: pickled messages over two pipes (``multiprocessing.connection``
-framing). The worker first sends ``("ready", pid)``, then answers each
-:data:`Request` with one :data:`Reply`.
+framing). The worker first sends ``("ready", pid)``; then each message is a
+list of :data:`Request` and the worker sends one :data:`Reply` per request,
+in order, as soon as each is graded. Batches cut the per-item IPC cost; the
+per-item replies let the parent time every item separately.
 """
 
 from __future__ import annotations
@@ -58,13 +60,14 @@ def serve(rx: Connection, tx: Connection) -> None:
     tx.send(("ready", os.getpid()))
     while True:
         try:
-            request = rx.recv()
+            batch: list[Request] = rx.recv()
         except (EOFError, OSError):
             return
-        try:
-            tx.send(handle(request))
-        except (BrokenPipeError, OSError):
-            return
+        for request in batch:
+            try:
+                tx.send(handle(request))
+            except (BrokenPipeError, OSError):
+                return
 
 
 def main(argv: list[str]) -> None:

@@ -1,0 +1,105 @@
+"""Verifier throughput: longcot.verify.grade_many vs a plain Math-Verify loop.
+
+Grades every MATH-500 reference solution against its own answer, and the
+same number of mismatched pairs (solution i against answer i+1), twice in the
+same run:
+
+1. baseline: a plain loop of ``math_verify.parse`` / ``verify`` with their
+   default settings, as TRL's accuracy reward and most scripts call them;
+2. ``grade_many`` on 2 worker processes (started and warmed before timing).
+
+Prints items/s for both, the ratio, and agreement on every item where the
+baseline is right (truth: matched pairs are equal; a mismatched pair is equal
+only if Math-Verify says its two answer strings are).
+
+    .venv/bin/python benchmarks/verify_speed.py [--data DIR] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from math_verify import parse, verify
+
+from longcot.verify import GraderPool, grade_many, shared_pool
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "benchmarks"
+
+
+def load_pairs(data: Path) -> tuple[list[dict], list[bool]]:
+    rows = [json.loads(line) for line in (data / "math500" / "test.jsonl").open()]
+    items, truth = [], []
+    for r in rows:
+        items.append({"response": r["solution"], "gold": r["answer"]})
+        truth.append(True)
+    for i, r in enumerate(rows):
+        other = rows[(i + 1) % len(rows)]["answer"]
+        items.append({"response": r["solution"], "gold": other})
+        truth.append(verify(gold=parse(f"${other}$"), target=parse(f"${r['answer']}$")))
+    return items, truth
+
+
+def plain_loop(items: list[dict]) -> list[bool]:
+    return [verify(gold=parse(f"${it['gold']}$"), target=parse(it["response"])) for it in items]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get("LONGCOT_DATA", DEFAULT_DATA)))
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+
+    items, truth = load_pairs(args.data)
+    print(
+        f"{len(items)} items: {len(items) // 2} matched + {len(items) // 2} mismatched MATH-500 pairs"
+    )
+
+    t0 = time.perf_counter()
+    baseline = plain_loop(items)
+    t_base = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    pool: GraderPool = shared_pool(args.workers)
+    grade_many(
+        [{"response": "\\boxed{x+1}", "gold": "1+x"}] * (4 * args.workers), workers=args.workers
+    )
+    t_start = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    verdicts = grade_many(items, workers=args.workers)
+    t_ours = time.perf_counter() - t0
+
+    ours = [v.correct for v in verdicts]
+    base_right = [i for i, (b, t) in enumerate(zip(baseline, truth, strict=True)) if b == t]
+    disagree = [i for i in base_right if ours[i] != baseline[i]]
+    ours_right = sum(o == t for o, t in zip(ours, truth, strict=True))
+
+    rate_base, rate_ours = len(items) / t_base, len(items) / t_ours
+    print(f"{'':28}{'items/s':>10}{'seconds':>10}{'right':>8}")
+    print(f"{'plain Math-Verify loop':28}{rate_base:>10.0f}{t_base:>10.2f}{len(base_right):>8}")
+    print(
+        f"{f'grade_many, {pool.size} workers':28}{rate_ours:>10.0f}{t_ours:>10.2f}{ours_right:>8}"
+    )
+    print(f"speed-up: {rate_ours / rate_base:.1f}x  (pool start-up, not timed: {t_start:.1f}s)")
+    print(
+        f"agreement where the plain loop is right: {len(base_right) - len(disagree)}/{len(base_right)}"
+    )
+    for i in disagree[:10]:
+        print("  disagree:", items[i]["gold"], "|", verdicts[i])
+    statuses = {}
+    for v in verdicts:
+        statuses[v.reason] = statuses.get(v.reason, 0) + 1
+    print(
+        "decided by:",
+        ", ".join(f"{k} {n}" for k, n in sorted(statuses.items(), key=lambda x: -x[1])),
+    )
+
+
+if __name__ == "__main__":
+    main()
