@@ -1,0 +1,200 @@
+"""``longcot eval``: evaluate a model on the paper's benchmarks, resumably.
+
+Settings come from ``--recipe FILE`` (flat YAML, see ``recipes/eval_paper.yaml``)
+with command-line options overriding it. ``longcot eval --output DIR`` with no
+``--model`` (and ``--regrade``) starts from the settings stored in
+``DIR/config.json`` instead, so a stopped run resumes with one short command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# argparse dest -> EvalConfig field, for options whose names differ.
+_FIELDS = {
+    "model": "model",
+    "backend": "backend",
+    "benchmarks": "benchmarks",
+    "samples": "samples",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "max_new_tokens": "max_new_tokens",
+    "limit": "limit",
+    "data_dir": "data_dir",
+    "output": "output",
+    "seed": "seed",
+    "template": "template",
+    "grade_timeout": "grade_timeout",
+    "grade_workers": "grade_workers",
+    "chunk_completions": "chunk_completions",
+}
+
+
+def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        name,
+        help=help_text,
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--model", help="named model, checkpoint folder, hub id, or served model name")
+    p.add_argument("--backend", help="hf (default), vllm, openai, or package.module:Class")
+    p.add_argument(
+        "--benchmarks", help="comma-separated (default: math500,aime24,theoremqa,mmlu_pro_1k)"
+    )
+    p.add_argument("--samples", type=int, help="samples per problem (default: AIME 16, others 4)")
+    p.add_argument("--temperature", type=float, help="default 0.7")
+    p.add_argument("--top-p", type=float, help="default 0.95")
+    p.add_argument("--max-new-tokens", type=int, help="token cap per response (default 16384)")
+    p.add_argument("--limit", type=int, help="first N problems of each benchmark")
+    p.add_argument("--data-dir", help="local benchmarks folder (default: $LONGCOT_DATA, else hub)")
+    p.add_argument("--output", type=Path, help="output folder; reusing it resumes the run")
+    p.add_argument("--recipe", type=Path, help="flat YAML of settings; options here override it")
+    p.add_argument("--seed", type=int, help="sampling seed (default 0)")
+    p.add_argument("--template", help="prompt template: default, plain, demystify")
+    p.add_argument(
+        "--think-markers",
+        help="reasoning markers 'OPEN,CLOSE' (default '<think>,</think>'), or 'none'",
+    )
+    p.add_argument(
+        "--require-think-close",
+        choices=("auto", "true", "false"),
+        help="responses must close the reasoning block (auto: when the chat template opens it)",
+    )
+    p.add_argument(
+        "--backend-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="backend constructor option, repeatable (threads=2, dtype=bfloat16, base_url=...)",
+    )
+    p.add_argument("--grade-timeout", type=float, help="seconds per response (default 5)")
+    p.add_argument("--grade-workers", type=int, help="grader processes (default: cores)")
+    p.add_argument("--chunk-completions", type=int, help="completions per backend call (256)")
+    p.add_argument(
+        "--regrade", action="store_true", help="re-grade DIR's samples; generate nothing"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    return p
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The EvalConfig fields given on the command line (unset options are left out)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for dest, field in _FIELDS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            out[field] = str(value) if isinstance(value, Path) else value
+    if args.think_markers is not None:
+        if args.think_markers.lower() == "none":
+            out["think_markers"] = None
+        else:
+            parts = args.think_markers.split(",")
+            if len(parts) != 2:
+                raise ValueError(f"--think-markers {args.think_markers!r}: give 'OPEN,CLOSE'")
+            out["think_markers"] = tuple(parts)
+    if args.require_think_close is not None:
+        out["require_think_close"] = {"auto": None, "true": True, "false": False}[
+            args.require_think_close
+        ]
+    if args.backend_option:
+        options = {}
+        for item in args.backend_option:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise ValueError(f"--backend-option {item!r}: expected KEY=VALUE")
+            # YAML scalars, so threads=2 is an int and trust_remote_code=true a bool.
+            options[key.strip()] = yaml.safe_load(value)
+        out["backend_options"] = options
+    return out
+
+
+def build_config(args: argparse.Namespace):
+    """Recipe, or the output folder's stored config when resuming by folder, then CLI overrides."""
+    from longcot.evaluate import EvalConfig, ResultStore
+    from longcot.evaluate.config import read_yaml
+
+    overrides = overrides_from_args(args)
+    if args.recipe is not None:
+        base, source = read_yaml(args.recipe), str(args.recipe)
+        if "backend_options" in overrides:
+            overrides["backend_options"] = {
+                **base.get("backend_options", {}),
+                **overrides["backend_options"],
+            }
+        return EvalConfig.from_dict({**base, **overrides}, source=source)
+    stored = ResultStore(args.output).stored_config() if args.output else None
+    if stored is not None and (args.regrade or args.model is None):
+        return stored.with_overrides(overrides)
+    return EvalConfig.from_dict(overrides, source="the command line")
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """Failures a user can fix from the message alone: reported in one line, exit code 2."""
+    from longcot.benchmarks import BenchmarkDataError, BenchmarkUnavailableError
+    from longcot.evaluate import ConfigMismatchError, EvalConfigError, ResultsFileError
+    from longcot.models import ModelUnavailableError
+
+    return (
+        EvalConfigError,
+        ConfigMismatchError,
+        ResultsFileError,
+        BenchmarkDataError,
+        BenchmarkUnavailableError,
+        ModelUnavailableError,
+        FileNotFoundError,
+        FileExistsError,
+        ValueError,
+    )
+
+
+def report_error(e: BaseException) -> int:
+    from rich.console import Console
+
+    # -v shows where it came from.
+    log.debug("failed", exc_info=True)
+    Console(stderr=True).print(f"[red]error:[/red] {e}", highlight=False)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = build_config(args)
+        return execute(config, regrade_only=args.regrade, progress=not args.no_progress)
+    except expected_errors() as e:
+        return report_error(e)
+
+
+def execute(config, *, regrade_only: bool = False, progress: bool = True, console=None) -> int:
+    """Run (or regrade) ``config``, print the tables and where the files are."""
+    from rich.console import Console
+
+    from longcot.evaluate import regrade, run_eval
+    from longcot.evaluate.progress import NullProgress, RichProgress
+    from longcot.evaluate.summary import rich_tables
+
+    console = console or Console()
+    reporter = RichProgress() if progress else NullProgress()
+    if regrade_only:
+        result = regrade(config, progress=reporter)
+    else:
+        result = run_eval(config, progress=reporter)
+    for table in rich_tables(result.summary):
+        console.print(table)
+    if result.skipped and not regrade_only:
+        console.print(
+            f"resumed: {result.skipped} samples were already in {result.output}, "
+            f"{result.generated} generated now"
+        )
+    console.print(f"results: {result.output}/<benchmark>.jsonl")
+    for path in result.files:
+        console.print(f"summary: {path}")
+    return 0
