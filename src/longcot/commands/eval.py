@@ -177,7 +177,7 @@ def execute(config, *, regrade_only: bool = False, progress: bool = True, consol
     """Run (or regrade) ``config``, print the tables and where the files are."""
     from rich.console import Console
 
-    from longcot.evaluate import regrade, run_eval
+    from longcot.evaluate import ResultStore, regrade, run_eval
     from longcot.evaluate.progress import NullProgress, RichProgress
     from longcot.evaluate.summary import rich_tables
 
@@ -189,12 +189,15 @@ def execute(config, *, regrade_only: bool = False, progress: bool = True, consol
         result = run_eval(config, progress=reporter)
     for table in rich_tables(result.summary):
         console.print(table)
+    # soft_wrap: paths stay on one line, so they can be copied from a narrow terminal.
     if result.skipped and not regrade_only:
         console.print(
             f"resumed: {result.skipped} samples were already in {result.output}, "
-            f"{result.generated} generated now"
+            f"{result.generated} generated now",
+            soft_wrap=True,
         )
-    console.print(f"results: {result.output}/<benchmark>.jsonl")
+    for name in config.benchmarks:
+        console.print(f"results: {ResultStore(config.output).results_path(name)}", soft_wrap=True)
     for path in result.files:
-        console.print(f"summary: {path}")
+        console.print(f"summary: {path}", soft_wrap=True)
     return 0
