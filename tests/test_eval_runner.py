@@ -273,3 +273,41 @@ def test_regrade_regrades_without_generating(tmp_path, benchmarks_dir, math_gold
 def test_regrade_of_an_empty_folder_is_an_error(tmp_path, benchmarks_dir):
     with pytest.raises(FileNotFoundError, match="nothing to regrade"):
         regrade(_config(tmp_path, benchmarks_dir))
+
+
+# -- an HTTP backend -----------------------------------------------------------------------
+
+
+def test_openai_backend_through_the_harness(tmp_path, benchmarks_dir, math_golds, caplog):
+    """Token counts come from the server's usage; reasoning split out by the server
+    (``reasoning_content``) and cut off at the cap is no answer, not graded."""
+    httpx = pytest.importorskip("httpx")
+    from longcot.generate.openai_backend import OpenAIBackend
+
+    def handler(request):
+        body = json.loads(request.content)
+        gold = next(g for q, g in math_golds.items() if q in body["messages"][-1]["content"])
+        if body["seed"] % 2 == 0:  # sample 0: finished, answer after the reasoning
+            message = {"content": f"\\boxed{{{gold}}}", "reasoning_content": "hmm"}
+            finish = "stop"
+        else:  # sample 1: still reasoning at the cap, a box inside the reasoning
+            message = {"content": "", "reasoning_content": f"maybe \\boxed{{{gold}}}"}
+            finish = "length"
+        return httpx.Response(
+            200,
+            json={
+                "choices": [{"message": message, "finish_reason": finish}],
+                "usage": {"prompt_tokens": 12, "completion_tokens": 7},
+            },
+        )
+
+    backend = OpenAIBackend("served", transport=httpx.MockTransport(handler))
+    result = run_eval(_config(tmp_path, benchmarks_dir, backend="openai"), backend=backend)
+    lines = _lines(tmp_path)
+    assert {(line["sample"], line["verdict"]["status"], line["truncated"]) for line in lines} == {
+        (0, "correct", False),
+        (1, "no_answer", True),
+    }
+    assert {(line["prompt_tokens"], line["completion_tokens"]) for line in lines} == {(12, 7)}
+    assert result.summary["benchmarks"]["math500"]["accuracy_truncated"] == 0.0
+    assert "does not show its rendered prompts" in caplog.text

@@ -247,7 +247,9 @@ def _generate_all(
             getattr(backend, "name", backend),
             config.think_markers[0],
         )
-    progress.start(total, f"eval {Path(config.model).name or config.model}")
+    # A folder shows as its last part; a URL or hub id as given.
+    label = config.model if "://" in config.model else Path(config.model).name or config.model
+    progress.start(total, f"eval {label}")
 
     def grade_and_write(rows: list[dict[str, Any]], tokens: int) -> None:
         grade_rows(rows, config)
