@@ -76,7 +76,7 @@ def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser
     p = subparsers.add_parser(
         name,
         help=help_text,
-        description=__doc__,
+        description=__doc__.replace("``", ""),  # plain text for --help
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--output", default=DEMO_OUTPUT, help=f"output folder (default {DEMO_OUTPUT})")

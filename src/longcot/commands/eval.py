@@ -39,7 +39,7 @@ def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser
     p = subparsers.add_parser(
         name,
         help=help_text,
-        description=__doc__,
+        description=__doc__.replace("``", ""),  # plain text for --help
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--model", help="named model, checkpoint folder, hub id, or served model name")
