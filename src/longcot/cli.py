@@ -17,6 +17,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "grade": ("longcot.commands.grade", "grade responses in a JSONL file against gold answers"),
     "tiny-model": ("longcot.commands.tiny_model", "build a tiny local model + tokenizer (no download)"),
+    "serve-model": ("longcot.commands.serve_model", "serve a local model over an OpenAI-compatible API"),
     "serve-reward": ("longcot.commands.serve_reward", "serve rewards over HTTP (OpenRLHF)"),
     "eval": ("longcot.commands.eval", "evaluate a model on the paper's benchmarks (resumable)"),
     "demo": ("longcot.commands.demo", "evaluate SmolLM2-135M on a slice of each benchmark on CPU"),
