@@ -150,8 +150,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.fresh:
             _clear(Path(config.output))
-        code = execute(config, progress=not args.no_progress, console=console)
+        result = execute(config, progress=not args.no_progress, console=console)
     except expected_errors() as e:
         return report_error(e)
+    if not result.generated:
+        console.print("(all samples were already there; `longcot demo --fresh` generates again)")
     console.print(f"demo took {time.perf_counter() - start:.0f} s")
-    return code
+    return 0

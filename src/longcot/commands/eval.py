@@ -168,13 +168,14 @@ def report_error(e: BaseException) -> int:
 def run(args: argparse.Namespace) -> int:
     try:
         config = build_config(args)
-        return execute(config, regrade_only=args.regrade, progress=not args.no_progress)
+        execute(config, regrade_only=args.regrade, progress=not args.no_progress)
+        return 0
     except expected_errors() as e:
         return report_error(e)
 
 
-def execute(config, *, regrade_only: bool = False, progress: bool = True, console=None) -> int:
-    """Run (or regrade) ``config``, print the tables and where the files are."""
+def execute(config, *, regrade_only: bool = False, progress: bool = True, console=None):
+    """Run (or regrade) ``config``, print the tables and where the files are; return the EvalResult."""
     from rich.console import Console
 
     from longcot.evaluate import ResultStore, regrade, run_eval
@@ -200,4 +201,4 @@ def execute(config, *, regrade_only: bool = False, progress: bool = True, consol
         console.print(f"results: {ResultStore(config.output).results_path(name)}", soft_wrap=True)
     for path in result.files:
         console.print(f"summary: {path}", soft_wrap=True)
-    return 0
+    return result
