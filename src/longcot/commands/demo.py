@@ -28,12 +28,13 @@ DEMO_MODEL = "smollm2-135m-instruct"
 DEMO_OUTPUT = "runs/demo-eval"
 # The benchmark copies beside a checkout (README: ../shared/data/benchmarks).
 DEMO_DATA = "../shared/data/benchmarks"
-# Sized for ~3 minutes on 2 shared CPU cores: 4 benchmarks x 3 problems x
-# 2 samples = 24 responses of at most 512 tokens, decoded as one batch. Measured
-# here (2 cores, another job busy on one): 133 s end to end at ~63 generated
-# tokens/s, plus ~50 s once to build the model from its GGUF file. Two samples
-# so pass@2 and maj@2 mean something; 512 tokens so that SmolLM2 finishes most
-# responses (about a quarter still hit the cap) and both truncation rows show.
+# Sized for 2-3 minutes on 2 shared CPU cores: 4 benchmarks x 3 problems x
+# 2 samples = 24 responses of at most 512 tokens, decoded as one batch.
+# Measured here (2 cores, other jobs running): 122-140 s end to end over three
+# runs, ~6,900 tokens generated at 50-64 tokens/s, plus ~50 s once to build the
+# model from its GGUF file. Two samples so pass@2 and maj@2 mean something;
+# 512 tokens so that SmolLM2 finishes most responses and some still hit the
+# cap (2 of 24 in the last run), so both truncation rows show numbers.
 DEMO_SETTINGS = {
     "limit": 3,
     "samples": 2,
