@@ -47,7 +47,10 @@ class SamplingParams:
     has ``finish_reason == "length"``."""
     seed: int | None = 0
     """Seed for sampling; the same seed, model, backend and prompts give the same
-    outputs. ``None`` draws fresh randomness."""
+    outputs. ``None`` draws fresh randomness. In the ``hf`` backend each completion
+    is seeded from (seed, prompt tokens, sample index), so it does not depend on
+    the other prompts of the call or on batching (up to float rounding); the
+    ``openai`` backend sends ``seed + sample index`` with each one-sample request."""
     stop: tuple[str, ...] = ()
     """Strings that end a completion when generated; the returned text excludes them."""
 
@@ -85,7 +88,10 @@ class Completion:
     """Tokens generated, as counted by the backend (the server's ``usage`` for
     HTTP backends); equals ``len(token_ids)`` when ids are known."""
     extra: dict = field(default_factory=dict, compare=False)
-    """Backend-specific details (e.g. the stop string that matched)."""
+    """Backend-specific details. Keys in use: ``stop`` (the stop string that ended
+    the completion; absent when it ended with end-of-sequence or at the cap),
+    ``cumulative_logprob`` (vllm), ``finish_reason`` (openai: the server's own value,
+    e.g. ``content_filter``), ``usage_missing`` (openai: the server sent no usage)."""
 
     @property
     def truncated(self) -> bool:
