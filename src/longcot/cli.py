@@ -16,8 +16,8 @@ import sys
 # name -> (module, one-line help). Adding a command is one line here plus its module.
 COMMANDS: dict[str, tuple[str, str]] = {
     "grade": ("longcot.commands.grade", "grade responses in a JSONL file against gold answers"),
-    "tiny-model": ("longcot.commands.tiny_model", "build a tiny local model + tokenizer (no download)"),
-    "serve-model": ("longcot.commands.serve_model", "serve a local model over an OpenAI-compatible API"),
+    "tiny-model": ("longcot.commands.tiny_model", "build a tiny local model and tokenizer offline"),
+    "serve-model": ("longcot.commands.serve_model", "serve a local model over an OpenAI API"),
     "serve-reward": ("longcot.commands.serve_reward", "serve rewards over HTTP (OpenRLHF)"),
     "eval": ("longcot.commands.eval", "evaluate a model on the paper's benchmarks (resumable)"),
     "demo": ("longcot.commands.demo", "evaluate SmolLM2-135M on a slice of each benchmark on CPU"),
