@@ -95,6 +95,13 @@ INTERVALS_SETS_TUPLES = [
     ("3 \\pm 2 \\sqrt{2}", "3+2\\sqrt{2}, 3-2\\sqrt{2}", "correct"),
     ("(1,2)", "(1,2,3)", "incorrect"),
     ("4", "(-2,1)", "incorrect"),  # a number never equals a pair
+    ("23", "(2,\\infty)", "incorrect"),  # ...nor an interval
+    ("(0,9) \\cup (9,36)", "(9,36) \\cup (0,9)", "correct"),  # union order is free
+    ("(0,9) \\cup (9,36)", "(0,9) \\cup (9,37)", "incorrect"),
+    ("(-\\infty, 0]", "(-\\infty, 0)", "incorrect"),
+    ("x \\in [-2,7]", "[-2, 7]", "correct"),
+    ("75^\\circ", "75^\\circ, 75^\\circ", "correct"),  # the set {75, 75} is {75}
+    ("75", "75, 76", "incorrect"),
 ]
 MATRICES = [
     (

@@ -280,4 +280,11 @@ def parse_expression(text: str) -> Expression:
 
 
 def close(a: complex, b: complex, rel_tol: float = REL_TOL) -> bool:
+    if cmath.isinf(a) or cmath.isinf(b):  # interval ends: inf - inf is nan
+        return a == b
     return abs(a - b) <= rel_tol * max(1.0, abs(a), abs(b))
+
+
+def infinity(sign: int) -> Expression:
+    """``\\infty`` / ``-\\infty`` as an interval end (only there: no arithmetic on it)."""
+    return Expression(("num", complex(sign * float("inf"), 0.0)), frozenset())

@@ -63,6 +63,7 @@ _FRAC_SHORT = re.compile(r"\\frac\s*(\d)\s*(\d)")  # \frac12 -> \frac{1}{2}
 _FRAC_HALF_SHORT = re.compile(r"\\frac\s*(\d)\s*\{")  # \frac1{72} -> \frac{1}{72}
 _SQRT_SHORT = re.compile(r"\\sqrt\s*(\d|[a-zA-Z])")  # \sqrt2 -> \sqrt{2}
 _VAR_ASSIGN = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=[^=])")
+_VAR_IN = re.compile(r"^[a-zA-Z]\s*\\in\s*")  # "x \in [-2, 7]" -> "[-2, 7]"
 
 
 def strip_math_delimiters(s: str) -> str:
@@ -94,6 +95,7 @@ def normalize_math(answer: str, *, drop_var_assignment: bool = True) -> str:
     s = _TRAILING_TEXT_UNIT.sub("", s)
     if drop_var_assignment and s.count("=") == 1:
         s = _VAR_ASSIGN.sub("", s)
+    s = _VAR_IN.sub("", s)
     s = _TEXT_WRAPPER.sub(r"\1", s)
     s = _FRAC_SHORT.sub(r"\\frac{\1}{\2}", s)
     s = _FRAC_HALF_SHORT.sub(r"\\frac{\1}{", s)

@@ -7,7 +7,9 @@ Math-Verify and the MATH conventions:
 - ``(a, b)`` / ``[a, b)`` etc.: ordered, and the brackets must match (as a
   point or as an interval, ``(1, 2)`` differs from ``[1, 2]``);
 - ``\\{a, b\\}`` and a bare ``a, b`` list: unordered (sets of solutions);
-- matrices: same shape, element by element.
+- matrices: same shape, element by element;
+- unions of intervals (``(0,9) \\cup (9,36)``): the same intervals in any
+  order; ``\\infty`` only as an interval end.
 
 :func:`compare` returns None when it cannot decide, and the caller asks
 Math-Verify.
@@ -18,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .evaluate import Expression, Unsupported, close, parse_expression
+from .evaluate import Expression, Unsupported, close, infinity, parse_expression
 
-Kind = Literal["scalar", "ordered", "set", "matrix"]
+Kind = Literal["scalar", "ordered", "set", "matrix", "union"]
 _MATRIX_ENVS = ("pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix")
 
 
@@ -30,6 +32,7 @@ class Structure:
     items: tuple[Expression, ...]
     brackets: str = ""  # "()" "[)" ... for ordered; "" otherwise
     shape: tuple[int, int] = (1, 1)
+    parts: tuple[Structure, ...] = ()  # the intervals of a union
 
 
 def _split_top_level(text: str, sep: str) -> list[str]:
@@ -69,11 +72,24 @@ def _matrix(text: str) -> Structure | None:
     return None
 
 
+def _item(text: str) -> Expression:
+    if text in ("\\infty", "+\\infty", "-\\infty"):
+        return infinity(-1 if text.startswith("-") else 1)
+    return parse_expression(text)
+
+
 def parse_structure(text: str) -> Structure:
     """Parse a normalised answer; raise :class:`Unsupported` outside the subset."""
     text = text.strip()
     if not text:
         raise Unsupported("empty")
+    pieces = _split_top_level(text, "\\cup")
+    if len(pieces) > 1:
+        parts = tuple(parse_structure(p) for p in pieces)
+        if any(p.kind != "ordered" or len(p.items) != 2 for p in parts):
+            raise Unsupported("union of something other than intervals")
+        items = tuple(i for p in parts for i in p.items)
+        return Structure("union", items, parts=parts)
     if text.startswith("\\begin{"):
         matrix = _matrix(text)
         if matrix is None:
@@ -85,7 +101,7 @@ def parse_structure(text: str) -> Structure:
     if text[0] in "([" and text[-1] in ")]":
         parts = _split_top_level(text[1:-1], ",")
         if len(parts) > 1 and all(parts):
-            items = tuple(parse_expression(p) for p in parts)
+            items = tuple(_item(p) for p in parts)
             return Structure("ordered", items, brackets=text[0] + text[-1])
     parts = _split_top_level(text, ",")
     if len(parts) > 1:
@@ -132,14 +148,31 @@ def compare(gold: Structure, pred: Structure) -> bool | None:
     """True/False when decided, None when only a symbolic comparison can tell."""
     if gold.kind != pred.kind:
         if "scalar" in (gold.kind, pred.kind):
-            multi = pred if gold.kind == "scalar" else gold
-            # A number never equals a collection of two or more values.
+            scalar, multi = (gold, pred) if gold.kind == "scalar" else (pred, gold)
+            if multi.kind == "set":
+                # "75, 75" is the set {75}, which Math-Verify equates with 75.
+                first = multi.items[0]
+                if all(_same_values(first, other) is True for other in multi.items[1:]):
+                    return _same_values(scalar.items[0], first)
+            # A number never equals a tuple, an interval or two distinct values.
             return False if len(multi.items) > 1 else None
         return None
     if gold.kind == "scalar":
         return _same_values(gold.items[0], pred.items[0])
     if gold.kind == "set":
         return _unordered_equal(gold.items, pred.items)
+    if gold.kind == "union":
+        # Equal when the same intervals appear in any order; other splits of
+        # the same set ((0,2]∪(2,4) vs (0,4)) are left to sympy.
+        if len(gold.parts) != len(pred.parts):
+            return None
+        unmatched = list(pred.parts)
+        for part in gold.parts:
+            match = next((q for q in unmatched if compare(part, q) is True), None)
+            if match is None:
+                return None
+            unmatched.remove(match)
+        return True
     if gold.kind == "matrix" and gold.shape != pred.shape:
         return False
     if gold.kind == "ordered":
