@@ -154,3 +154,54 @@ def test_vllm_runs_the_tiny_model(tiny_model_dir):
         assert [c.token_ids for c in again[0]] == [c.token_ids for c in out[1]]
     finally:
         be.close()
+
+
+class _FakeVLLMModule:
+    @staticmethod
+    def SamplingParams(**kwargs):  # mirrors vllm.SamplingParams
+        return kwargs
+
+
+class _FakeLLM:
+    """Answers each request with one completion naming its prompt and seed."""
+
+    def __init__(self):
+        self.calls = []
+
+    def generate(self, requests, sampling, use_tqdm=False):
+        self.calls.append((requests, sampling))
+        outs = []
+        for req, sp in zip(requests, sampling, strict=True):
+            ids = req["prompt_token_ids"]
+            text = f"p{ids[0]} s{sp['seed']}"
+            outs.append(
+                FakeRequestOutput(
+                    "r",
+                    None,
+                    ids,
+                    None,
+                    [FakeCompletionOutput(0, text, [9], None, finish_reason="stop")],
+                )
+            )
+        return outs
+
+
+def test_seeded_generation_sends_one_request_per_sample_and_regroups(monkeypatch):
+    import longcot.generate.vllm_backend as vb
+
+    backend = object.__new__(vb.VLLMBackend)  # no engine: only the request plumbing is tested
+    backend._vllm, backend.llm, backend.eos_ids, backend.tokenizer = (
+        _FakeVLLMModule,
+        _FakeLLM(),
+        (EOS,),
+        None,
+    )
+    monkeypatch.setattr(vb.prompt_codec, "encode", lambda tokenizer, prompt: [len(prompt)])
+    out = backend.generate(["a", "bbb"], SamplingParams(n=3, seed=10))
+    # Sample i of a prompt gets seed + i, so a resumed run can draw it alone.
+    assert [[c.text for c in group] for group in out] == [
+        ["p1 s10", "p1 s11", "p1 s12"],
+        ["p3 s10", "p3 s11", "p3 s12"],
+    ]
+    [(requests, sampling)] = backend.llm.calls
+    assert len(requests) == 6 and all(sp["n"] == 1 for sp in sampling)

@@ -69,15 +69,21 @@ def completions_from_vllm(output, eos_ids: Iterable[int] = ()) -> list[Completio
     return completions
 
 
-def to_vllm_sampling_params(params: SamplingParams, vllm_module):
-    """vLLM's ``SamplingParams`` for ours (same meanings; ``max_new_tokens`` is ``max_tokens``)."""
+def to_vllm_sampling_params(
+    params: SamplingParams, vllm_module, *, n: int | None = None, seed: int | None = None
+):
+    """vLLM's ``SamplingParams`` for ours (same meanings; ``max_new_tokens`` is ``max_tokens``).
+
+    ``n`` and ``seed`` override ``params`` for the per-sample requests of
+    :meth:`VLLMBackend.generate`.
+    """
     return vllm_module.SamplingParams(
-        n=params.n,
+        n=params.n if n is None else n,
         temperature=params.temperature,
         # Greedy ignores top_p (our contract); send 1 so no vLLM version objects.
         top_p=params.top_p if params.temperature > 0 else 1.0,
         max_tokens=params.max_new_tokens,
-        seed=params.seed,
+        seed=params.seed if seed is None else seed,
         stop=list(params.stop) or None,
         skip_special_tokens=True,
     )
@@ -138,10 +144,24 @@ class VLLMBackend:
         token_prompts = [
             {"prompt_token_ids": prompt_codec.encode(self.tokenizer, p)} for p in prompts
         ]
-        outputs = self.llm.generate(
-            token_prompts, to_vllm_sampling_params(params, self._vllm), use_tqdm=False
-        )
-        return [completions_from_vllm(o, self.eos_ids) for o in outputs]
+        if params.seed is None:
+            sampling = to_vllm_sampling_params(params, self._vllm)
+            outputs = self.llm.generate(token_prompts, sampling, use_tqdm=False)
+            return [completions_from_vllm(o, self.eos_ids) for o in outputs]
+        # Seeded: one request per sample with seed + sample index (as the openai
+        # backend does), so sample i of a prompt is the same whether it is drawn
+        # with its siblings or alone when an evaluation resumes a half-done
+        # problem. vLLM's prefix cache still computes each prompt's KV once.
+        n = params.n
+        requests = [p for p in token_prompts for _ in range(n)]
+        per_sample = [
+            to_vllm_sampling_params(params, self._vllm, n=1, seed=params.seed + i)
+            for _ in token_prompts
+            for i in range(n)
+        ]
+        outputs = self.llm.generate(requests, per_sample, use_tqdm=False)
+        flat = [c for o in outputs for c in completions_from_vllm(o, self.eos_ids)]
+        return [flat[k * n : (k + 1) * n] for k in range(len(prompts))]
 
     def close(self) -> None:
         """Free the engine and its GPU memory. Idempotent."""
