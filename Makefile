@@ -39,8 +39,13 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Speed measurements (not tests): each prints a ratio against a baseline measured
+# in the same run. eval_speed.py takes about 12 minutes on one core.
 bench: setup
 	$(PY) benchmarks/verify_speed.py
+	$(PY) benchmarks/repetition_speed.py
+	$(PY) benchmarks/reward_server_load.py
+	$(PY) benchmarks/eval_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist src/*.egg-info

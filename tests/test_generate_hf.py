@@ -18,18 +18,6 @@ CHAT = [
 PLAIN = ["The answer is", "Let $x = 3$. Then $x^2 =", "Wait,"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models gain nothing from a second thread, and on a busy 2-core machine a
-    second OpenMP thread stalls every op (measured: 1.9 s instead of 0.1 s a step)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def backend(tiny_model_dir):
     be = HFBackend(tiny_model_dir, device="cpu")

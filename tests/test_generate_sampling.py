@@ -15,18 +15,6 @@ from longcot.generate.stops import StopWatcher, cut_at_stop
 from longcot.generate.types import GenerationConfigError, SamplingParams
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models gain nothing from a second thread, and on a busy 2-core machine a
-    second OpenMP thread stalls every op (measured: 1.9 s instead of 0.1 s a step)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _hf_top_p_support(logits: torch.Tensor, temperature: float, top_p: float) -> list[set[int]]:
     """Tokens transformers keeps (TemperatureLogitsWarper then TopPLogitsWarper)."""
     from transformers.generation.logits_process import TemperatureLogitsWarper, TopPLogitsWarper

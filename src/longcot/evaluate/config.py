@@ -46,6 +46,7 @@ a different value is an error (see ``store.ResultStore.check_config``)."""
 PERFORMANCE_OPTIONS = frozenset(
     {
         "threads",
+        "shared_prefix",
         "max_batch_rows",
         "max_batch_tokens",
         "max_concurrency",
