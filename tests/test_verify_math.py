@@ -163,6 +163,7 @@ def test_math_equivalence(gold, pred, expected):
         ("The final answer is $\\frac{1}{2}$. I hope it is correct.", "\\frac{1}{2}"),
         ("The answer is: 12", "12"),
         ("Answer: 0.5", "0.5"),
+        ("So the answer is $m+n=2$, which is the same as $m+n=2$.", "m+n=2"),
     ],
 )
 def test_extraction(response, expected_extracted):

@@ -85,6 +85,11 @@ def _clean_phrase_value(value: str) -> str:
     value = value.strip()
     # Markdown emphasis and surrounding math delimiters: "**C**", "$\frac12$".
     value = value.strip("*_ ")
+    # "is $m+n=2$, which is ..." -> the math span alone.
+    if value.startswith("$") and not value.startswith("$$"):
+        close = value.find("$", 1)
+        if close > 1:
+            return value[1:close].strip()
     # End of sentence: "is 5. Therefore ..." -> "5"; keep decimals like "0.5".
     m = re.match(r"(.*?)(?:\.\s|\.$|$)", value)
     if m and m.group(1):
