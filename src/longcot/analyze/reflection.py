@@ -14,11 +14,11 @@ Works on text only, so it also reads responses from any JSONL file.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
+
+from longcot.jsonl import JsonlError, iter_objects
 
 KEYWORDS: tuple[str, ...] = ("wait", "recheck", "alternatively", "retry", "however")
 """The paper's reflection keywords (§6)."""
@@ -77,17 +77,10 @@ def reflection_from_jsonl(path: str | os.PathLike, field: str = "response") -> d
     (an evaluation's ``<benchmark>.jsonl``, a curation or rollout dump)."""
 
     def texts() -> Iterable[str]:
-        with Path(path).open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from e
-                value = row.get(field) if isinstance(row, dict) else None
-                if not isinstance(value, str):
-                    raise ValueError(f"{path}:{lineno}: no string field {field!r}")
-                yield value
+        for lineno, row in iter_objects(path):
+            value = row.get(field)
+            if not isinstance(value, str):
+                raise JsonlError(f"{path}:{lineno}: no string field {field!r}")
+            yield value
 
     return reflection_stats(texts())

@@ -12,34 +12,22 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from longcot.jsonl import JsonlError, iter_objects
 from longcot.verify import TASKS, grade_many
 
 CHUNK = 256  # items per grade_many call: keeps the progress bar moving and memory flat
 
 
-class InputError(ValueError):
-    """A malformed input line; the message names the file and line."""
-
-
 def read_items(path: Path, default_task: str) -> list[dict]:
     items = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{lineno}: not valid JSON ({e.msg})") from e
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object")
-            for key in ("response", "gold"):
-                if key not in row:
-                    raise InputError(f"{path}:{lineno}: missing field {key!r}")
-            if not isinstance(row["response"], str):
-                raise InputError(f"{path}:{lineno}: field 'response' must be a string")
-            row.setdefault("task", default_task)
-            items.append(row)
+    for lineno, row in iter_objects(path):
+        for key in ("response", "gold"):
+            if key not in row:
+                raise JsonlError(f"{path}:{lineno}: missing field {key!r}")
+        if not isinstance(row["response"], str):
+            raise JsonlError(f"{path}:{lineno}: field 'response' must be a string")
+        row.setdefault("task", default_task)
+        items.append(row)
     return items
 
 
@@ -63,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     try:
         items = read_items(args.input, args.task)
-    except (InputError, OSError) as e:
+    except (JsonlError, OSError) as e:
         console.print(f"[red]error:[/red] {e}")
         return 2
     args.output.parent.mkdir(parents=True, exist_ok=True)
