@@ -193,3 +193,20 @@ def test_verify_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False False", out.stderr
+
+
+def test_asking_for_more_workers_grows_the_shared_pool_without_disturbing_work():
+    # It used to replace the shared pool and close the old one under the feet of
+    # threads still grading on it.
+    from longcot.verify import shared_pool
+
+    pool = shared_pool()
+    items = [{"response": f"\\boxed{{{i}}}", "gold": str(i)} for i in range(400)]
+    results: list = []
+    worker = threading.Thread(target=lambda: results.extend(grade_many(items)))
+    worker.start()
+    time.sleep(0.05)
+    assert shared_pool(pool.size + 1) is pool
+    worker.join(timeout=120)
+    assert len(results) == 400 and all(v.correct for v in results)
+    assert pool.size >= 2

@@ -14,7 +14,7 @@ from typing import Any
 
 from .pool import GraderPool
 from .reasoning import DEFAULT_THINK_MARKERS
-from .tasks import TASKS, grade_local
+from .tasks import check_task_name, grade_local
 from .verdict import Verdict
 from .worker import Request
 
@@ -26,10 +26,12 @@ def shared_pool(workers: int | None = None) -> GraderPool:
     """The process-wide pool, created on first use; grown if ``workers`` asks for more."""
     global _shared
     with _shared_lock:
-        if _shared is None or (workers is not None and workers > _shared.size):
-            old, _shared = _shared, GraderPool(workers)
-            if old is not None:
-                old.close()
+        if _shared is None:
+            _shared = GraderPool(workers)
+        elif workers is not None and workers > _shared.size:
+            # Grow in place: replacing the pool would kill workers that other
+            # threads are grading on right now.
+            _shared.grow(workers)
         return _shared
 
 
@@ -41,14 +43,6 @@ def _close_shared() -> None:
 
 
 atexit.register(_close_shared)
-
-
-def _check_task(task: str) -> None:
-    # Fail in the caller, with a clear message, rather than as a worker error.
-    if task not in TASKS and ":" not in task:
-        raise ValueError(
-            f"unknown task {task!r}; known tasks: {sorted(TASKS)} or 'module:function'"
-        )
 
 
 def _check_timeout(timeout: float) -> None:
@@ -88,7 +82,7 @@ def grade(
     Returns:
         A :class:`Verdict`; ``verdict.correct`` is the boolean.
     """
-    _check_task(task)
+    check_task_name(task)
     _check_timeout(timeout)
     request: Request = (response, gold, task, answer_type, think_markers, require_think_close)
     return shared_pool().run(request, timeout)
@@ -104,7 +98,7 @@ def _request(i: int, item: Mapping[str, Any], defaults: dict[str, Any]) -> Reque
             f"items[{i}]['response'] must be str, got {type(item['response']).__name__}"
         )
     task = item.get("task", "math")
-    _check_task(task)
+    check_task_name(task)
     return (
         item["response"],
         item["gold"],

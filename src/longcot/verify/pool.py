@@ -150,6 +150,16 @@ class GraderPool:
             self._start_async(self._idle)
         self._start_async(self._spares)
 
+    def grow(self, workers: int) -> None:
+        """Raise the number of workers to ``workers`` (never shrinks); safe while in use."""
+        with self._lock:
+            extra = workers - self.size
+            if extra <= 0:
+                return
+            self.size = workers
+        for _ in range(extra):
+            self._start_async(self._idle)
+
     def _start_async(self, target: queue.Queue) -> None:
         threading.Thread(target=self._start, args=(target,), daemon=True).start()
 

@@ -84,8 +84,20 @@ TASKS: dict[str, TaskGrader] = {
 }
 
 
+def check_task_name(task: str) -> None:
+    """Raise the unknown-task error unless ``task`` is a known name or ``module:function``.
+
+    Cheap (imports nothing), so callers can fail before any work is queued.
+    """
+    if task not in TASKS and ":" not in task:
+        raise ValueError(
+            f"unknown task {task!r}; known tasks: {sorted(TASKS)} or 'module:function'"
+        )
+
+
 def get_task(task: str) -> TaskGrader:
     """Look up a grader by name, or import ``package.module:function`` for user tasks."""
+    check_task_name(task)
     if task in TASKS:
         return TASKS[task]
     if ":" in task:
@@ -94,7 +106,7 @@ def get_task(task: str) -> TaskGrader:
             return getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as e:
             raise ValueError(f"task {task!r}: cannot import {attr!r} from {module!r}") from e
-    raise ValueError(f"unknown task {task!r}; known tasks: {sorted(TASKS)} or 'module:function'")
+    raise AssertionError("unreachable: check_task_name accepted the name")
 
 
 def grade_local(
