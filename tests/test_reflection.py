@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from longcot.analyze.reflection import (
+from longcot.reflection import (
     FEATURES,
     keyword_counts,
     reflection_from_jsonl,

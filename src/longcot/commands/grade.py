@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from longcot.constants import THINK_MARKERS
 from longcot.jsonl import JsonlError, iter_objects
 from longcot.verify import TASKS, grade_many
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]error:[/red] {e}")
         return 2
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    markers = None if args.no_think else ("<think>", "</think>")
+    markers = None if args.no_think else THINK_MARKERS
     counts: Counter[str] = Counter()
     columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
     with (

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from longcot.analyze.reflection import FEATURES, reflection_stats
+from longcot.reflection import FEATURES, reflection_stats
 
 from . import metrics as m
 from .config import EvalConfig

@@ -7,11 +7,15 @@
 - :class:`RewardSpec`: grades responses with ``longcot.verify.grade_many`` and
   returns per-token reward streams, each with its own discount (§4.6);
   :class:`StatusPolicy` decides what each verdict status is worth.
+- :func:`place_streams`, :func:`scalar_reward`: where rewards sit on the
+  trainer's tokens and the one scalar per response (shared by the trainer and
+  every adapter).
 - :func:`discounted_returns`, :func:`fold_discount`, :func:`combine_streams`:
   stream arithmetic, including the exact rewrite for single-discount trainers.
 """
 
 from .cosine import CosineReward, cos_fn, cosine_reward
+from .placement import place_streams, response_positions, scalar_reward
 from .policy import OUTCOMES, StatusPolicy
 from .presets import PRESETS, get_preset
 from .repetition import (
@@ -43,10 +47,13 @@ __all__ = [
     "fold_discount",
     "get_preset",
     "multi_stream_returns",
+    "place_streams",
     "repeated_ngram_starts",
     "repetition_mask",
     "repetition_penalty",
     "repetition_penalty_batch",
     "repetition_penalty_reference",
+    "response_positions",
+    "scalar_reward",
     "sequence_repetition_penalty",
 ]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
+from ..constants import STATUSES, THINK_MARKERS
 from . import repetition as _rep
 from .cosine import CosineReward
 from .policy import Outcome, StatusPolicy
@@ -84,12 +85,10 @@ class SampleRewards:
         return combine_streams(self.streams, self.gammas)
 
     def total(self) -> float | None:
-        """The discounted return from the first token: one scalar for GRPO-style trainers."""
-        if self.skipped:
-            return None
-        if self.length == 0:
-            return float(self.outcome_reward)
-        return float(self.returns()[0])
+        """One scalar for critic-free trainers: ``placement.scalar_reward(self)``."""
+        from .placement import scalar_reward  # placement builds on this module
+
+        return scalar_reward(self)
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ class RewardSpec:
     grade_workers: int | None = None
     """Grader processes; ``None`` lets ``grade_many`` choose (usable cores); ``0``
     grades in the calling process without time limits (debugging only)."""
-    think_markers: tuple[str, str] | None = ("<think>", "</think>")
+    think_markers: tuple[str, str] | None = THINK_MARKERS
     """Reasoning-block markers for the grader (``verify.DEFAULT_THINK_MARKERS``):
     the answer is read after the closing one, and an unclosed block is
     ``no_answer``. ``None`` grades the whole response."""
@@ -341,7 +340,7 @@ def batch_metrics(samples: Sequence[SampleRewards]) -> dict[str, float]:
     """Counts and means to log for a scored batch (status counts include timeouts)."""
     n = len(samples)
     out: dict[str, float] = {"count": float(n)}
-    for status in ("correct", "incorrect", "no_answer", "bad_gold", "timeout"):
+    for status in STATUSES:
         out[f"status/{status}"] = float(sum(s.verdict.status == status for s in samples))
     kept = [s for s in samples if not s.skipped]
     out["skipped"] = float(n - len(kept))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+from longcot.constants import THINK_MARKERS
 from longcot.tasks.tiny_corpus import corpus
 
 # Special tokens, in id order 0..2 (ids fixed by the trainer's special_tokens).
@@ -32,7 +33,7 @@ SPECIAL_TOKENS = (ENDOFTEXT, IM_START, IM_END)
 # Reasoning markers (DESIGN §3). Added tokens but *not* special, as in Qwen3:
 # decoding with skip_special_tokens=True must keep them, or the verifier could
 # never find the end of a reasoning block in a response.
-THINK_TOKENS = ("<think>", "</think>")
+THINK_TOKENS = THINK_MARKERS
 
 # Qwen2's pre-tokenizer regex, as in transformers' Qwen2Tokenizer (5.23):
 # contractions, letter runs with one leading non-letter, single digits,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEFAULT_THINK_MARKERS: tuple[str, str] = ("<think>", "</think>")
+from ..constants import THINK_MARKERS as DEFAULT_THINK_MARKERS
 
 
 @dataclass(frozen=True, slots=True)

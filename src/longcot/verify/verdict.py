@@ -8,16 +8,8 @@ the difference; one policy (``longcot.rewards``) decides what each is worth.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal, get_args
 
-Status = Literal["correct", "incorrect", "no_answer", "bad_gold", "timeout"]
-"""``correct``/``incorrect``: a comparison was made. ``no_answer``: no final
-answer could be extracted from the response (including a reasoning block cut
-off at the token cap). ``bad_gold``: the reference answer itself is unusable,
-so the sample says nothing about the model. ``timeout``: the grader did not
-finish, because it ran past its time limit or its worker process died."""
-
-STATUSES: tuple[str, ...] = get_args(Status)
+from ..constants import STATUSES, Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,9 @@ responses: the fraction that contain each keyword and the mean count.
 
 The paper reports these rates per checkpoint and per benchmark; the
 evaluation summary calls :func:`reflection_stats` once per benchmark.
-Works on text only, so it also reads responses from any JSONL file.
+Works on text only, so it also reads responses from any JSONL file. It sits
+at the bottom of the package (no imports from evaluate, train or analyze)
+because evaluation summaries, training metrics and the report all use it.
 """
 
 from __future__ import annotations
