@@ -179,8 +179,8 @@ def execute(config, *, regrade_only: bool = False, progress: bool = True, consol
     from rich.console import Console
 
     from longcot.evaluate import ResultStore, regrade, run_eval
-    from longcot.evaluate.progress import NullProgress, RichProgress
     from longcot.evaluate.summary import rich_tables
+    from longcot.runs import NullProgress, RichProgress
 
     console = console or Console()
     reporter = RichProgress() if progress else NullProgress()

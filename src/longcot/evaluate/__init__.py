@@ -8,9 +8,10 @@ Importing this package does not import torch; the backend loads it when a run
 has something to generate.
 """
 
+from longcot.runs import ConfigMismatchError, ResultsFileError, ResultStore
+
 from .config import BACKENDS, PAPER_BENCHMARKS, RESULT_FIELDS, EvalConfig, EvalConfigError
 from .runner import BenchmarkPlan, EvalResult, build_plan, regrade, run_eval
-from .store import ConfigMismatchError, ResultsFileError, ResultStore
 
 __all__ = [
     "BACKENDS",

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from longcot.verify import DEFAULT_THINK_MARKERS
+from longcot.constants import THINK_MARKERS as DEFAULT_THINK_MARKERS
 
 BACKENDS = ("hf", "vllm", "openai")
 """Backend names ``--backend`` accepts (``longcot.generate``)."""
@@ -38,6 +38,7 @@ RESULT_FIELDS = (
     "template",
     "think_markers",
     "require_think_close",
+    "extract",
 )
 """Fields that change what a sample *is*: mixing samples that differ in any of
 them in one output folder would make its numbers meaningless, so resuming with
@@ -120,6 +121,10 @@ class EvalConfig:
     """``True``: the prompt opens the reasoning block, so a response without
     ``close`` has no answer. ``None`` (auto): decided per prompt from the
     rendered prompt when the backend can render it, else ``False``."""
+    extract: str | None = None
+    """The verifier's extraction policy (``longcot.verify.grade``): ``auto``
+    (every rule, the default when ``None``) or ``strict`` (a box or an answer
+    phrase only)."""
     grade_timeout: float = 5.0
     """Seconds per response in the verifier; past it the verdict is ``timeout``."""
     grade_workers: int | None = None
@@ -173,6 +178,8 @@ class EvalConfig:
             raise EvalConfigError(
                 "think_markers", self.think_markers, "give two non-empty strings, or null"
             )
+        if self.extract not in (None, "auto", "strict"):
+            raise EvalConfigError("extract", self.extract, "must be 'auto' or 'strict'")
         if not self.grade_timeout > 0:
             raise EvalConfigError("grade_timeout", self.grade_timeout, "must be > 0 seconds")
         if self.grade_workers is not None and (

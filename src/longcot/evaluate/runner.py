@@ -1,19 +1,12 @@
-"""Run an evaluation: benchmarks -> prompts -> backend -> verifier -> JSONL -> summary.
+"""Run an evaluation: benchmarks -> prompts -> the shared sample/grade/append loop -> summary.
 
 1. Plan: load each benchmark (``limit`` problems), build prompts, and decide
    ``K`` samples per problem (``config.samples`` or the paper default).
-2. Skip what the output folder already holds: a problem whose samples are all
-   written is never sent to the backend again.
-3. Generate in chunks of about ``config.chunk_completions`` completions.
-   While chunk ``i + 1`` generates, chunk ``i`` is graded with
-   ``verify.grade_many`` and appended to ``<benchmark>.jsonl`` in a
-   background thread, so at most two chunks are in flight when a run dies.
-4. Summarise (``summary.py``).
-
-Resumed samples equal uninterrupted ones: a problem with some samples missing
-is regenerated with ``n = max missing index + 1`` and the same seed, and the
-backends seed each completion from (seed, prompt, sample index), so the missing
-samples come out as they would have the first time; only they are written.
+2. Hand the problems to :func:`longcot.runs.run_jobs`, the one sample ->
+   grade -> append -> resume loop (also used by the trainer's periodic
+   evaluation and by curation): finished samples are skipped, chunks are
+   graded while the next generates, results are appended as they are graded.
+3. Summarise (``summary.py``).
 
 Reasoning blocks (DESIGN §3): the verifier reads the answer after a closed
 block, and an unclosed block is ``no_answer``. When the rendered prompt itself
@@ -25,20 +18,26 @@ never graded on a ``\\boxed{}`` inside its unfinished reasoning.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from longcot.benchmarks import Example, get_benchmark
-from longcot.generate.types import Backend, Completion, Prompt, SamplingParams
-from longcot.verify import grade_many
+from longcot.generate.types import Backend, Prompt, SamplingParams
+from longcot.runs import (
+    Grader,
+    NullProgress,
+    Progress,
+    ResultStore,
+    SampleJob,
+    grade_rows,
+    pending_work,
+    rule_grader,
+    run_jobs,
+)
 
 from . import backends
 from .config import EvalConfig
-from .progress import NullProgress, Progress
-from .store import ResultStore
 from .summary import summarize, write_summary
 
 log = logging.getLogger(__name__)
@@ -61,17 +60,6 @@ class BenchmarkPlan:
     samples: int
     """K: samples per problem for this benchmark."""
     problems: list[Problem]
-
-
-@dataclass(frozen=True)
-class _Work:
-    problem: Problem
-    missing: tuple[int, ...]
-    """Sample indices still to write, ascending."""
-
-    @property
-    def n(self) -> int:
-        return self.missing[-1] + 1
 
 
 @dataclass
@@ -103,88 +91,14 @@ def build_plan(config: EvalConfig) -> list[BenchmarkPlan]:
     return plans
 
 
-def _pending(plans: Sequence[BenchmarkPlan], store: ResultStore) -> tuple[list[_Work], int]:
-    work: list[_Work] = []
-    skipped = 0
-    for plan in plans:
-        done = store.done(plan.name)
-        for problem in plan.problems:
-            have = {s for s in range(plan.samples) if (problem.example.id, s) in done}
-            skipped += len(have)
-            missing = tuple(s for s in range(plan.samples) if s not in have)
-            if missing:
-                work.append(_Work(problem, missing))
-    return work, skipped
-
-
-def _chunks(work: Sequence[_Work], size: int) -> list[list[_Work]]:
-    """Consecutive items with the same ``n`` (one backend call takes one ``n``), about ``size`` rows each."""
-    chunks: list[list[_Work]] = []
-    rows = 0
-    for item in work:
-        if chunks and chunks[-1][0].n == item.n and rows + item.n <= size:
-            chunks[-1].append(item)
-            rows += item.n
-        else:
-            chunks.append([item])
-            rows = item.n
-    return chunks
-
-
-def _row(
-    problem: Problem, sample: int, completion: Completion, think_close: bool
-) -> dict[str, Any]:
-    ex = problem.example
-    return {
-        "benchmark": problem.benchmark,
-        "id": ex.id,
-        "sample": sample,
-        "prompt": problem.prompt if isinstance(problem.prompt, str) else list(problem.prompt),
-        "response": completion.text,
-        "extracted": None,
-        "verdict": None,
-        "gold": ex.gold,
-        "task": problem.task,
-        "answer_type": ex.answer_type,
-        "prompt_tokens": completion.prompt_tokens,
-        "completion_tokens": completion.completion_tokens,
-        "finish_reason": completion.finish_reason,
-        "truncated": completion.finish_reason == "length",
-        "require_think_close": think_close,
-    }
-
-
-def grade_rows(rows: list[dict[str, Any]], config: EvalConfig) -> None:
-    """Fill ``verdict`` and ``extracted`` of result rows in place, with the current verifier."""
-    if not rows:
-        return
-    verdicts = grade_many(
-        [
-            {
-                "response": r["response"],
-                "gold": r["gold"],
-                "task": r["task"],
-                "answer_type": r.get("answer_type"),
-                "require_think_close": bool(r.get("require_think_close", False)),
-            }
-            for r in rows
-        ],
-        workers=config.grade_workers,
-        timeout=config.grade_timeout,
+def config_grader(config: EvalConfig) -> Grader:
+    """The rule verifier with ``config``'s markers, limits and extraction policy."""
+    return rule_grader(
         think_markers=config.think_markers,
+        timeout=config.grade_timeout,
+        workers=config.grade_workers,
+        extract=config.extract,
     )
-    for row, verdict in zip(rows, verdicts, strict=True):
-        row["verdict"] = verdict.to_dict()
-        row["extracted"] = verdict.extracted
-
-
-def _check_shape(outputs: list[list[Completion]], prompts: int, n: int, backend: Backend) -> None:
-    if len(outputs) != prompts or any(len(o) != n for o in outputs):
-        shape = [len(o) for o in outputs]
-        raise RuntimeError(
-            f"backend {getattr(backend, 'name', backend)!r} returned {shape} completions "
-            f"for {prompts} prompts x n={n}"
-        )
 
 
 def run_eval(
@@ -204,42 +118,78 @@ def run_eval(
     store = ResultStore(config.output)
     store.check_config(config)  # before loading any model: fail in a second, not a minute
     plans = build_plan(config)
-    work, skipped = _pending(plans, store)
-    total = sum(len(w.missing) for w in work)
-    if skipped:
-        log.info("resuming: %d samples already done, %d to go", skipped, total)
+    jobs = plan_jobs(plans)
+    work, skipped = pending_work(jobs, store)
     owned = backend is None and bool(work)
     if owned:
         backend = backends.open_backend(config)
     try:
+        stats = None
         if work:
-            _generate_all(config, backend, store, work, total, progress)
+            jobs = _with_think_close(config, backend, jobs)
+            # A folder shows as its last part; a URL or hub id as given.
+            label = (
+                config.model if "://" in config.model else Path(config.model).name or config.model
+            )
+            stats = run_jobs(
+                jobs,
+                backend,
+                sampling_params(config),
+                store,
+                config_grader(config),
+                chunk_completions=config.chunk_completions,
+                progress=progress,
+                description=f"eval {label}",
+            )
     finally:
         progress.close()
         if owned:
             backend.close()
     summary = summarize(config, plans, store)
     files = write_summary(store, summary)
-    return EvalResult(store.root, summary, total, skipped, files)
+    generated = stats.generated if stats else 0
+    return EvalResult(store.root, summary, generated, skipped, files)
 
 
-def _generate_all(
-    config: EvalConfig,
-    backend: Backend,
-    store: ResultStore,
-    work: list[_Work],
-    total: int,
-    progress: Progress,
-) -> None:
-    think_close = {
-        id(w.problem): backends.require_think_close(config, backend, w.problem.prompt) for w in work
-    }
-    if any(think_close.values()):
+def plan_jobs(plans: list[BenchmarkPlan]) -> list[SampleJob]:
+    """One :class:`~longcot.runs.SampleJob` per planned problem."""
+    return [
+        SampleJob(
+            benchmark=plan.name,
+            id=p.example.id,
+            prompt=p.prompt,
+            gold=p.example.gold,
+            task=p.task,
+            samples=plan.samples,
+            answer_type=p.example.answer_type,
+        )
+        for plan in plans
+        for p in plan.problems
+    ]
+
+
+def sampling_params(config: EvalConfig) -> SamplingParams:
+    """The config's sampling settings (``n`` is set per chunk by the loop)."""
+    return SamplingParams(
+        n=1,
+        temperature=config.temperature,
+        top_p=config.top_p,
+        max_new_tokens=config.max_new_tokens,
+        seed=config.seed,
+    )
+
+
+def _with_think_close(config: EvalConfig, backend: Backend, jobs: list[SampleJob]):
+    out = [
+        replace(j, require_think_close=backends.require_think_close(config, backend, j.prompt))
+        for j in jobs
+    ]
+    if any(j.require_think_close for j in out):
         log.info("the chat template opens a reasoning block: unclosed responses have no answer")
     elif (
         config.think_markers is not None
         and config.require_think_close is None
-        and backends.rendered_prompt(backend, work[0].problem.prompt) is None
+        and backends.rendered_prompt(backend, jobs[0].prompt) is None
     ):
         log.warning(
             "backend %r does not show its rendered prompts, so longcot cannot tell whether its "
@@ -247,46 +197,7 @@ def _generate_all(
             getattr(backend, "name", backend),
             config.think_markers[0],
         )
-    # A folder shows as its last part; a URL or hub id as given.
-    label = config.model if "://" in config.model else Path(config.model).name or config.model
-    progress.start(total, f"eval {label}")
-
-    def grade_and_write(rows: list[dict[str, Any]], tokens: int) -> None:
-        grade_rows(rows, config)
-        by_bench: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            by_bench.setdefault(row["benchmark"], []).append(row)
-        for name, bench_rows in by_bench.items():
-            store.append(name, bench_rows)
-        progress.advance(len(rows), tokens)
-
-    # One grading thread: grading chunk i (in the verifier's worker processes)
-    # overlaps generating chunk i + 1, and waiting on it before submitting the
-    # next bounds what a crash can lose to two chunks.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="longcot-grade") as pool:
-        pending: Future | None = None
-        for chunk in _chunks(work, config.chunk_completions):
-            n = chunk[0].n
-            params = SamplingParams(
-                n=n,
-                temperature=config.temperature,
-                top_p=config.top_p,
-                max_new_tokens=config.max_new_tokens,
-                seed=config.seed,
-            )
-            outputs = backend.generate([w.problem.prompt for w in chunk], params)
-            _check_shape(outputs, len(chunk), n, backend)
-            rows = [
-                _row(w.problem, s, completions[s], think_close[id(w.problem)])
-                for w, completions in zip(chunk, outputs, strict=True)
-                for s in w.missing
-            ]
-            tokens = sum(c.completion_tokens for completions in outputs for c in completions)
-            if pending is not None:
-                pending.result()  # re-raises a grading/writing error here
-            pending = pool.submit(grade_and_write, rows, tokens)
-        if pending is not None:
-            pending.result()
+    return out
 
 
 def regrade(config: EvalConfig, *, progress: Progress | None = None) -> EvalResult:
@@ -304,6 +215,7 @@ def regrade(config: EvalConfig, *, progress: Progress | None = None) -> EvalResu
     plans = build_plan(config)
     rows_by_bench = {p.name: store.read(p.name) for p in plans}
     count = sum(len(r) for r in rows_by_bench.values())
+    grader = config_grader(config)
     progress.start(count, "regrade")
     try:
         for name, rows in rows_by_bench.items():
@@ -311,7 +223,7 @@ def regrade(config: EvalConfig, *, progress: Progress | None = None) -> EvalResu
             for start in range(0, len(rows), config.chunk_completions):
                 chunk = rows[start : start + config.chunk_completions]
                 before = [(r.get("verdict") or {}).get("status") for r in chunk]
-                grade_rows(chunk, config)
+                grade_rows(chunk, grader)
                 changed += sum(
                     b != r["verdict"]["status"] for b, r in zip(before, chunk, strict=True)
                 )

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from longcot.reflection import FEATURES, reflection_stats
+from longcot.runs import ResultStore, row_key
 
 from . import metrics as m
 from .config import EvalConfig
-from .store import ResultStore, row_key
 
 if TYPE_CHECKING:
     from .runner import BenchmarkPlan

@@ -1,10 +1,12 @@
-"""The output folder of an evaluation: incremental JSONL results and the run's config.
+"""The output folder of a sample -> grade -> append run: incremental JSONL and its config.
 
-Layout::
+Shared by evaluation, the trainer's periodic evaluation and curation (one
+store, DESIGN §1). Layout::
 
-    <output>/config.json          the EvalConfig of the latest invocation
-    <output>/<benchmark>.jsonl    one line per graded sample, appended as graded
-    <output>/summary.json, summary.md
+    <output>/config.json          the settings of the latest invocation
+    <output>/<group>.jsonl        one line per graded sample, appended as graded
+                                  (a group is a benchmark, or a curation source)
+    <output>/summary.json, ...    written by whoever owns the folder
 
 Lines are appended and flushed to disk chunk by chunk, so a killed run loses
 only the samples in flight. A kill can leave the last line half written; it is
@@ -22,16 +24,27 @@ import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Self
 
-from .config import EvalConfig
+
+class StoredConfig(Protocol):
+    """What a store needs of a run's settings: a JSON round trip and the
+    fields that must agree when a run resumes into the folder."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def fingerprint(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = ...) -> Self: ...
+
 
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 
 Key = tuple[str, int]
-"""A sample's identity within a benchmark: (problem id, sample index)."""
+"""A sample's identity within a group: (problem id, sample index)."""
 
 
 class ConfigMismatchError(ValueError):
@@ -61,39 +74,51 @@ def row_key(row: dict[str, Any]) -> Key:
     return (str(row["id"]), int(row["sample"]))
 
 
-def _file_stem(benchmark: str) -> str:
+def _file_stem(group: str) -> str:
     # "module:attr" benchmarks make names that are not portable file names.
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", benchmark)
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", group)
 
 
 class ResultStore:
-    """Reads and writes one evaluation output folder."""
+    """Reads and writes one output folder of graded samples.
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    Args:
+        root: the folder.
+        config_type: the settings class stored in ``config.json``
+            (:class:`longcot.evaluate.EvalConfig` by default).
+    """
+
+    def __init__(self, root: str | os.PathLike, config_type: type[StoredConfig] | None = None) -> None:
         self.root = Path(root)
+        if config_type is None:
+            from longcot.evaluate.config import EvalConfig  # the common case
+
+            config_type = EvalConfig
+        self.config_type = config_type
 
     @property
     def config_path(self) -> Path:
         return self.root / CONFIG_FILE
 
-    def results_path(self, benchmark: str) -> Path:
-        return self.root / f"{_file_stem(benchmark)}.jsonl"
+    def results_path(self, group: str) -> Path:
+        return self.root / f"{_file_stem(group)}.jsonl"
 
     # -- config -----------------------------------------------------------
 
-    def stored_config(self) -> EvalConfig | None:
+    def stored_config(self) -> StoredConfig | None:
         """The config of the folder's last run, or ``None`` for a new folder."""
         if not self.config_path.is_file():
             return None
         with self.config_path.open(encoding="utf-8") as fh:
-            return EvalConfig.from_dict(json.load(fh), source=str(self.config_path))
+            return self.config_type.from_dict(json.load(fh), source=str(self.config_path))
 
-    def check_config(self, config: EvalConfig) -> None:
+    def check_config(self, config: StoredConfig) -> None:
         """Accept ``config`` for this folder, or raise :class:`ConfigMismatchError`.
 
-        Only :data:`~longcot.evaluate.config.RESULT_FIELDS` must agree; the
-        stored config is then replaced by ``config``, so the folder records
-        the latest benchmarks, limit and samples.
+        Only the fields of ``config.fingerprint()`` must agree (for an eval,
+        :data:`~longcot.evaluate.config.RESULT_FIELDS`); the stored config is
+        then replaced by ``config``, so the folder records the latest
+        groups, limit and samples.
         """
         stored = self.stored_config()
         if stored is not None:
@@ -106,13 +131,13 @@ class ResultStore:
 
     # -- results ----------------------------------------------------------
 
-    def read(self, benchmark: str) -> list[dict[str, Any]]:
-        """All lines of a benchmark's results, in file order; ``[]`` if none yet.
+    def read(self, group: str) -> list[dict[str, Any]]:
+        """All lines of a group's results, in file order; ``[]`` if none yet.
 
         A half-written last line (a killed run) is dropped and cut from the
         file. Duplicate keys keep the first line (a warning says so).
         """
-        path = self.results_path(benchmark)
+        path = self.results_path(group)
         if not path.is_file():
             return []
         raw = path.read_bytes()
@@ -159,24 +184,24 @@ class ResultStore:
                 fh.write(b"\n")
         return rows
 
-    def done(self, benchmark: str) -> set[Key]:
-        return {row_key(r) for r in self.read(benchmark)}
+    def done(self, group: str) -> set[Key]:
+        return {row_key(r) for r in self.read(group)}
 
-    def append(self, benchmark: str, rows: Iterable[dict[str, Any]]) -> None:
+    def append(self, group: str, rows: Iterable[dict[str, Any]]) -> None:
         """Append lines and push them to disk before returning (a kill keeps them)."""
         self.root.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         if not text:
             return
-        with self.results_path(benchmark).open("a", encoding="utf-8") as fh:
+        with self.results_path(group).open("a", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
 
-    def rewrite(self, benchmark: str, rows: Iterable[dict[str, Any]]) -> None:
-        """Replace a benchmark's results atomically (``--regrade``): a crash keeps the old file."""
+    def rewrite(self, group: str, rows: Iterable[dict[str, Any]]) -> None:
+        """Replace a group's results atomically (``--regrade``): a crash keeps the old file."""
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        self._write_atomic(self.results_path(benchmark), text)
+        self._write_atomic(self.results_path(group), text)
 
     def write_text(self, name: str, text: str) -> Path:
         path = self.root / name
