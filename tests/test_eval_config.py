@@ -21,17 +21,27 @@ def test_defaults_are_the_paper_settings():
 
 
 def test_unknown_yaml_key_names_key_and_file(tmp_path):
+    from longcot.config import RecipeError
+
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("model: m\noutput: o\ntemprature: 0.6\n")
-    with pytest.raises(EvalConfigError, match=r"temprature=0\.6: unknown key in .*r\.yaml"):
+    recipe.write_text("model: {path: m}\nrun: {output: o}\neval: {temprature: 0.6}\n")
+    with pytest.raises(RecipeError, match=r"r\.yaml: unknown key eval\.temprature; known keys"):
         EvalConfig.from_yaml(recipe)
+
+
+def test_flat_recipe_of_longcot_0_1_still_reads(tmp_path, caplog):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("model: m\noutput: o\nbackend: hf\nsamples: 3\n")
+    c = EvalConfig.from_yaml(recipe)
+    assert (c.model, c.output, c.backend, c.samples) == ("m", "o", "hf", 3)
+    assert "flat recipe format" in caplog.text and "eval:" in caplog.text
 
 
 def test_yaml_lists_and_overrides(tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text(
-        "model: m\noutput: o\nbenchmarks: [math500, aime24]\nthink_markers: ['<t>', '</t>']\n"
-        "samples: 8\n"
+        "model: {path: m}\nrun: {output: o}\n"
+        "eval: {benchmarks: [math500, aime24], think_markers: ['<t>', '</t>'], samples: 8}\n"
     )
     c = EvalConfig.from_yaml(recipe, {"samples": 2})
     assert c.benchmarks == ("math500", "aime24")
@@ -41,7 +51,7 @@ def test_yaml_lists_and_overrides(tmp_path):
 
 def test_missing_model_is_reported(tmp_path):
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("output: o\n")
+    recipe.write_text("run: {output: o}\n")
     with pytest.raises(EvalConfigError, match=r"model=None: required .*r\.yaml"):
         EvalConfig.from_yaml(recipe)
 

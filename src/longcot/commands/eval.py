@@ -1,7 +1,7 @@
 """``longcot eval``: evaluate a model on the paper's benchmarks, resumably.
 
-Settings come from ``--recipe FILE`` (flat YAML, see ``recipes/eval_paper.yaml``)
-with command-line options overriding it. ``longcot eval --output DIR`` with no
+Settings come from ``--recipe FILE`` (sectioned YAML, see ``recipes/eval_paper.yaml``)
+with command-line options and ``--set SECTION.KEY=VALUE`` overriding it. ``longcot eval --output DIR`` with no
 ``--model`` (and ``--regrade``) starts from the settings stored in
 ``DIR/config.json`` instead, so a stopped run resumes with one short command.
 """
@@ -54,7 +54,15 @@ def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser
     p.add_argument("--limit", type=int, help="first N problems of each benchmark")
     p.add_argument("--data-dir", help="local benchmarks folder (default: $LONGCOT_DATA, else hub)")
     p.add_argument("--output", type=Path, help="output folder; reusing it resumes the run")
-    p.add_argument("--recipe", type=Path, help="flat YAML of settings; options here override it")
+    p.add_argument("--recipe", type=Path, help="recipe YAML; options here override it")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one recipe key, repeatable (eval.limit=5, rollout.backend=vllm)",
+    )
     p.add_argument("--seed", type=int, help="sampling seed (default 0)")
     p.add_argument("--template", help="prompt template: default, plain, demystify")
     p.add_argument(
@@ -118,32 +126,38 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_config(args: argparse.Namespace):
-    """Recipe, or the output folder's stored config when resuming by folder, then CLI overrides."""
+    """Recipe (or the output folder's stored config when resuming by folder), then
+    the command-line options, then ``--set``."""
+    from longcot.config import load_recipe
     from longcot.evaluate import EvalConfig, ResultStore
-    from longcot.evaluate.config import read_yaml
+    from longcot.evaluate.config import recipe_key
 
     overrides = overrides_from_args(args)
-    if args.recipe is not None:
-        base, source = read_yaml(args.recipe), str(args.recipe)
-        if "backend_options" in overrides:
-            overrides["backend_options"] = {
-                **base.get("backend_options", {}),
-                **overrides["backend_options"],
-            }
-        return EvalConfig.from_dict({**base, **overrides}, source=source)
     stored = ResultStore(args.output).stored_config() if args.output else None
-    if stored is not None and (args.regrade or args.model is None):
+    if (
+        args.recipe is None
+        and stored is not None
+        and (args.regrade or args.model is None)
+        and not args.sets
+    ):
         return stored.with_overrides(overrides)
-    return EvalConfig.from_dict(overrides, source="the command line")
+    sections: dict[str, dict[str, Any]] = {}
+    for name, value in overrides.items():
+        section, key = recipe_key(name)
+        sections.setdefault(section, {})[key] = value
+    recipe = load_recipe(args.recipe, args.sets, command="eval", overrides=sections)
+    return EvalConfig.from_recipe(recipe)
 
 
 def expected_errors() -> tuple[type[BaseException], ...]:
     """Failures a user can fix from the message alone: reported in one line, exit code 2."""
     from longcot.benchmarks import BenchmarkDataError, BenchmarkUnavailableError
+    from longcot.config import RecipeError
     from longcot.evaluate import ConfigMismatchError, EvalConfigError, ResultsFileError
     from longcot.models import ModelUnavailableError
 
     return (
+        RecipeError,
         EvalConfigError,
         ConfigMismatchError,
         ResultsFileError,

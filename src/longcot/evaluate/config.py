@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from longcot.constants import THINK_MARKERS as DEFAULT_THINK_MARKERS
@@ -67,6 +66,38 @@ PERFORMANCE_OPTIONS = frozenset(
 """``backend_options`` keys that change speed or access, not outputs; they are
 left out of the resume check so a run can resume with more threads or a new
 API key. Every other option (device, dtype, base_url, ...) must match."""
+
+
+EVAL_SECTION_FIELDS = (
+    "benchmarks",
+    "samples",
+    "temperature",
+    "top_p",
+    "max_new_tokens",
+    "limit",
+    "data_dir",
+    "seed",
+    "template",
+    "think_markers",
+    "require_think_close",
+    "extract",
+    "grade_timeout",
+    "grade_workers",
+    "chunk_completions",
+)
+"""EvalConfig fields that come from a recipe's ``eval`` section (the rest:
+``model.path``, ``rollout.backend``/``backend_options``, ``run.output``)."""
+
+
+def recipe_key(field_name: str) -> tuple[str, str]:
+    """The ``(section, key)`` of a recipe that sets an EvalConfig field."""
+    if field_name == "model":
+        return "model", "path"
+    if field_name in ("backend", "backend_options"):
+        return "rollout", field_name
+    if field_name == "output":
+        return "run", "output"
+    return "eval", field_name
 
 
 class EvalConfigError(ValueError):
@@ -230,11 +261,39 @@ class EvalConfig:
         return cls(**data)
 
     @classmethod
+    def from_recipe(
+        cls, recipe: Any, *, model: str | None = None, output: str | None = None
+    ) -> EvalConfig:
+        """An evaluation from a recipe's ``model``, ``rollout`` (backend) and ``eval``
+        sections; ``model``/``output`` default to ``model.path`` and ``run.output``.
+
+        The trainer passes the checkpoint and its ``eval/step_N`` folder here, so
+        periodic evaluations are configured exactly like ``longcot eval``.
+        """
+        ev = recipe.eval
+        data = {
+            "model": model if model is not None else recipe.model.path,
+            "output": output if output is not None else recipe.run.output,
+            "backend": recipe.rollout.backend,
+            "backend_options": dict(recipe.rollout.backend_options),
+        }
+        for name in EVAL_SECTION_FIELDS:
+            data[name] = getattr(ev, name)
+        return cls.from_dict(data, source=recipe.source)
+
+    @classmethod
     def from_yaml(
         cls, path: str | os.PathLike, overrides: Mapping[str, Any] | None = None
     ) -> EvalConfig:
-        """Read a flat YAML recipe; ``overrides`` (e.g. from the command line) win."""
-        return cls.from_dict({**read_yaml(path), **(overrides or {})}, source=str(path))
+        """Read an eval recipe (sectioned, or a flat longcot 0.1 file); ``overrides``
+        (EvalConfig fields, e.g. from the command line) win."""
+        from longcot.config import load_recipe
+
+        sections: dict[str, dict[str, Any]] = {}
+        for name, value in (overrides or {}).items():
+            section, key = recipe_key(name)
+            sections.setdefault(section, {})[key] = value
+        return cls.from_recipe(load_recipe(path, command="eval", overrides=sections))
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> EvalConfig:
         """A copy with some fields replaced (validated again)."""
@@ -242,20 +301,6 @@ class EvalConfig:
         if bad:
             raise EvalConfigError(bad[0], overrides[bad[0]], "unknown setting")
         return replace(self, **overrides)
-
-
-def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
-    """A recipe file as a dict; anything but a mapping at the top is an error."""
-    import yaml
-
-    path = Path(path)
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    if not isinstance(data, dict):
-        raise EvalConfigError(
-            "recipe", str(path), f"expected a mapping of settings, got {type(data).__name__}"
-        )
-    return data
 
 
 def _not_int(value: object) -> bool:

@@ -27,6 +27,7 @@ import numpy as np
 from ..constants import STATUSES, THINK_MARKERS
 from . import repetition as _rep
 from .cosine import CosineReward
+from .length import dapo_soft_overlong, kimi_length_rewards
 from .policy import Outcome, StatusPolicy
 from .presets import PRESETS, get_preset
 from .streams import check_clamp, check_gamma, combine_streams, multi_stream_returns, sparse_stream
@@ -36,6 +37,10 @@ if TYPE_CHECKING:  # importing verify at run time would load its grader stack
 
 CORRECTNESS = "correctness"
 REPETITION = "repetition"
+OVERLONG = "overlong"
+"""DAPO's soft overlong punishment, on the last token (``soft_overlong_cache``)."""
+LENGTH = "length"
+"""Kimi 1.5's group length reward, on the last token (``kimi_length_coef``)."""
 
 
 class ResponseLike(Protocol):
@@ -122,6 +127,21 @@ class RewardSpec:
     require_think_close: bool = False
     """The prompt already opened the reasoning block (R1-style templates), so a
     response without the closing marker has no answer."""
+    extract: str | None = None
+    """The verifier's extraction policy: ``auto`` (every rule; the default when
+    ``None``) or ``strict`` (a box or an answer phrase only), for recipes that
+    want a format incentive."""
+    soft_overlong_cache: int | None = None
+    """DAPO soft overlong punishment: ``L_cache`` tokens before ``max_length``
+    where the penalty ramps from 0 to -1 (DAPO: 4096 of 20480); ``None``: off."""
+    soft_overlong_penalty: float = 1.0
+    """Scale of the DAPO stream (its value at ``max_length`` is ``-soft_overlong_penalty``)."""
+    kimi_length_coef: float = 0.0
+    """Weight of Kimi 1.5's group length reward (a stream added per prompt group
+    by :meth:`add_group_streams`); 0: off."""
+    overlong_filter: bool = False
+    """DAPO's overlong filtering: truncated responses are masked out of the
+    policy loss (the trainer reads this); their rewards are still logged."""
 
     def __post_init__(self) -> None:
         if (
@@ -175,13 +195,39 @@ class RewardSpec:
             raise ValueError(
                 f"RewardSpec.require_think_close must be a bool, got {self.require_think_close!r}"
             )
+        if self.extract not in (None, "auto", "strict"):
+            raise ValueError(f"RewardSpec.extract must be 'auto' or 'strict', got {self.extract!r}")
+        cache = self.soft_overlong_cache
+        if cache is not None and (
+            isinstance(cache, bool)
+            or not isinstance(cache, int)
+            or not 0 < cache <= self.max_length
+        ):
+            raise ValueError(
+                f"RewardSpec.soft_overlong_cache must be None or an int in (0, max_length], got {cache!r}"
+            )
+        for name in ("soft_overlong_penalty", "kimi_length_coef"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ValueError(f"RewardSpec.{name} must be a number >= 0, got {value!r}")
+        if not isinstance(self.overlong_filter, bool):
+            raise ValueError(
+                f"RewardSpec.overlong_filter must be a bool, got {self.overlong_filter!r}"
+            )
 
     @property
     def gammas(self) -> dict[str, float]:
-        return {
+        """One discount per stream; the length streams sit on the last token with
+        the outcome, so they share its discount."""
+        out = {
             CORRECTNESS: float(self.gamma_correctness),
             REPETITION: float(self.gamma_repetition),
         }
+        if self.soft_overlong_cache is not None:
+            out[OVERLONG] = float(self.gamma_correctness)
+        if self.kimi_length_coef:
+            out[LENGTH] = float(self.gamma_correctness)
+        return out
 
     # -- scoring ------------------------------------------------------------
 
@@ -201,8 +247,7 @@ class RewardSpec:
             length=length, max_length=self.max_length, truncated=truncated
         )
         if outcome == "skip":
-            zeros = np.zeros(length, dtype=np.float64)
-            streams = {CORRECTNESS: zeros, REPETITION: zeros.copy()}
+            streams = {name: np.zeros(length, dtype=np.float64) for name in self.gammas}
             return SampleRewards(
                 verdict, outcome, length, truncated, exceeded, None, streams, self.gammas
             )
@@ -220,9 +265,44 @@ class RewardSpec:
             dense = _rep.repetition_penalty(ids, ngram=self.ngram, penalty=self.repetition_penalty)
             np.clip(dense, low, high, out=dense)
         streams = {CORRECTNESS: sparse_stream(value, length), REPETITION: dense}
+        if self.soft_overlong_cache is not None:
+            # A truncated response stopped at the budget: it sits at the -1 end.
+            over = dapo_soft_overlong(
+                self.max_length + 1 if truncated else length,
+                self.max_length,
+                self.soft_overlong_cache,
+            )
+            streams[OVERLONG] = sparse_stream(
+                min(max(over * self.soft_overlong_penalty, low), high), length
+            )
+        if self.kimi_length_coef:
+            streams[LENGTH] = np.zeros(length, dtype=np.float64)  # set per group
         return SampleRewards(
             verdict, outcome, length, truncated, exceeded, value, streams, self.gammas
         )
+
+    def add_group_streams(self, group: Sequence[SampleRewards]) -> list[SampleRewards]:
+        """Fill the group-level ``length`` stream (Kimi 1.5) of one prompt's responses.
+
+        A no-op unless ``kimi_length_coef`` is set. Skipped samples take no part
+        and keep zeros.
+        """
+        if not self.kimi_length_coef:
+            return list(group)
+        kept = [i for i, s in enumerate(group) if not s.skipped]
+        values = kimi_length_rewards(
+            [group[i].length for i in kept], [group[i].outcome == "correct" for i in kept]
+        )
+        low, high = self.clamp
+        out = list(group)
+        for i, value in zip(kept, values, strict=True):
+            s = group[i]
+            streams = dict(s.streams)
+            streams[LENGTH] = sparse_stream(
+                min(max(value * self.kimi_length_coef, low), high), s.length
+            )
+            out[i] = replace(s, streams=streams)
+        return out
 
     def score_verdicts(
         self, verdicts: Sequence[Verdict], responses: Sequence[ResponseLike]
@@ -263,6 +343,7 @@ class RewardSpec:
                 timeout=self.grade_timeout,
                 think_markers=self.think_markers,
                 require_think_close=self.require_think_close,
+                **({"extract": self.extract} if self.extract is not None else {}),
             )
             if items
             else []
@@ -324,16 +405,32 @@ class RewardSpec:
 
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> RewardSpec:
-        """Read a flat YAML file (see ``recipes/rewards_paper.yaml``); ``overrides`` win."""
-        import yaml
+        """Read the ``reward`` section of a recipe (``recipes/rewards_paper.yaml``,
+        or any RL recipe, whose ``rollout.max_new_tokens`` then gives the budget
+        when ``reward.max_length`` is not set), or a flat longcot 0.1 reward
+        file. ``overrides`` win; errors name the file."""
+        from ..yamlio import load_yaml
 
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
+            data = load_yaml(fh) or {}
         if not isinstance(data, dict):
             raise ValueError(
                 f"{path}: expected a mapping of reward settings, got {type(data).__name__}"
             )
-        return cls.from_dict({**data, **(overrides or {})})
+        if isinstance(data.get("reward"), dict):
+            section = dict(data["reward"])
+            rollout = data.get("rollout") or {}
+            if (
+                "max_length" not in section
+                and isinstance(rollout, dict)
+                and "max_new_tokens" in rollout
+            ):
+                section["max_length"] = rollout["max_new_tokens"]
+            data = section
+        try:
+            return cls.from_dict({**data, **(overrides or {})})
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: reward: {e}") from None
 
 
 def batch_metrics(samples: Sequence[SampleRewards]) -> dict[str, float]:
