@@ -88,7 +88,9 @@ class ResultStore:
             (:class:`longcot.evaluate.EvalConfig` by default).
     """
 
-    def __init__(self, root: str | os.PathLike, config_type: type[StoredConfig] | None = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike, config_type: type[StoredConfig] | None = None
+    ) -> None:
         self.root = Path(root)
         if config_type is None:
             from longcot.evaluate.config import EvalConfig  # the common case
