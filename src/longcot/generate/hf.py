@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from longcot.generate import prompts as prompt_codec
 from longcot.generate.hf_engine import RowOutput, decode_group
 from longcot.generate.sampling import completion_seed, step_uniforms
-from longcot.generate.shared_prefix import enable as enable_shared_prefix
+from longcot.generate.shared_prefix import ATTENTION_NAME, unusable_reason
 from longcot.generate.stops import StopWatcher, cut_at_stop
 from longcot.generate.types import Completion, Prompt, SamplingParams
 
@@ -106,13 +107,18 @@ class HFBackend:
         dtype: ``auto`` (bfloat16/float16 on CUDA, float32 on CPU) or a torch dtype name.
         max_batch_rows: completions decoded together; defaults per device above.
         max_batch_tokens: rows x (longest prompt + max_new_tokens) per batch.
-        threads: sets ``torch.set_num_threads`` (process-wide). On a shared CPU, fewer
-            threads than cores avoids OpenMP stalls: with 2 threads on 2 cores and
-            one core busy elsewhere, a SmolLM2 step took 1.9 s instead of 0.1 s here.
+        threads: torch threads while generating (restored afterwards). On a shared
+            CPU, fewer threads than cores avoids OpenMP stalls: with 2 threads on 2 cores
+            and one core busy elsewhere, a SmolLM2 step took 1.9 s instead of 0.1 s here.
         shared_prefix: store each prompt's KV cache once for its ``n`` samples and use
             shared-prefix attention when sampling (``longcot.generate.shared_prefix``);
-            switched on only if the model passes a self-check. Note that this routes the
-            model's attention through longcot's function, which defers to SDPA otherwise.
+            switched on only if the model passes a self-check. When it cannot be used,
+            the reason is logged once and :attr:`stats` reports ``shared_prefix: 0``.
+
+    A loaded model (the trainer's live policy) is borrowed, not changed: each
+    ``generate`` call switches it to eval mode, the shared-prefix attention and
+    ``threads``, and restores its train/eval mode, attention implementation and
+    the process's thread count when it returns.
     """
 
     name = "hf"
@@ -131,13 +137,11 @@ class HFBackend:
         trust_remote_code: bool = False,
         cache_dir: str | os.PathLike | None = None,
     ) -> None:
-        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from longcot.models import resolve_model
 
-        if threads is not None:
-            torch.set_num_threads(threads)
+        self.threads = threads
         if isinstance(model, str | os.PathLike):
             path = resolve_model(model, cache_dir)
             self.device = _pick_device(device)
@@ -156,14 +160,50 @@ class HFBackend:
             self.model, self.tokenizer = model, tokenizer
             self.device = str(model.device)
             self.model_name = getattr(model.config, "_name_or_path", "") or type(model).__name__
-        self.model.eval()
-        self.shared_prefix = shared_prefix and enable_shared_prefix(self.model)
+        self.shared_prefix_reason = (
+            unusable_reason(self.model) if shared_prefix else "switched off (shared_prefix=False)"
+        )
+        self.shared_prefix = self.shared_prefix_reason is None
+        if shared_prefix and not self.shared_prefix:
+            # Once per backend: every later call takes the plain path for the same reason.
+            log.warning(
+                "hf backend: shared-prefix decoding is off for this model (%s); sampling "
+                "n > 1 per prompt stores each prompt's KV cache n times",
+                self.shared_prefix_reason,
+            )
         kind = "cuda" if self.device.startswith("cuda") else "cpu"
         self.max_batch_rows = max_batch_rows or DEFAULT_MAX_ROWS[kind]
         self.max_batch_tokens = max_batch_tokens or DEFAULT_MAX_BATCH_TOKENS[kind]
         self.eos_ids = self._eos_ids()
         self.pad_id = self._pad_id()
         self.max_positions = getattr(self.model.config, "max_position_embeddings", None)
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """Numbers for a trainer's metrics: ``shared_prefix`` is 1 on the fast path, else 0."""
+        return {"shared_prefix": float(self.shared_prefix)}
+
+    @contextmanager
+    def _borrowed(self) -> Iterator[None]:
+        """Eval mode, the fast attention and our thread count, for one call only."""
+        import torch
+
+        model = self.model
+        was_training = model.training
+        threads_before = torch.get_num_threads()
+        attn_before = getattr(model.config, "_attn_implementation", None)
+        try:
+            if self.threads is not None:
+                torch.set_num_threads(self.threads)
+            model.eval()
+            if self.shared_prefix and attn_before != ATTENTION_NAME:
+                model.set_attn_implementation(ATTENTION_NAME)
+            yield
+        finally:
+            if self.shared_prefix and attn_before != ATTENTION_NAME:
+                model.set_attn_implementation(attn_before)
+            model.train(was_training)
+            torch.set_num_threads(threads_before)
 
     def _eos_ids(self) -> tuple[int, ...]:
         ids = self.model.generation_config.eos_token_id
@@ -211,7 +251,7 @@ class HFBackend:
         )
         rows: dict[tuple[int, int], RowOutput] = {}
         watcher = StopWatcher(self.tokenizer, params.stop) if params.stop else None
-        with torch.inference_mode():
+        with self._borrowed(), torch.inference_mode():
             for item in work:
                 group = [encoded[i] for i in item.prompts]
                 caps = [

@@ -233,24 +233,42 @@ def _agrees(model) -> bool:
     return torch.allclose(logits[0], logits[1], rtol=tolerance, atol=tolerance)
 
 
-def enable(model) -> bool:
-    """Route the model's attention through :func:`shared_prefix_attention` if it is safe.
+def unusable_reason(model) -> str | None:
+    """Why shared-prefix attention cannot run on ``model`` (``None``: it can).
 
-    Only models on transformers' SDPA path with plain full-attention layers qualify,
-    and only if a two-prompt check gives the same logits both ways (a model whose
-    layers drop the extra keyword would otherwise attend to generated tokens only).
-    Returns whether it is enabled; the model is left unchanged otherwise.
+    Only models on transformers' SDPA path with plain full-attention layers
+    qualify, and only if a two-prompt check gives the same logits both ways (a
+    model whose layers drop the extra keyword would otherwise attend to
+    generated tokens only). The model's attention implementation is the same
+    after the call as before it.
     """
-    if getattr(model.config, "_attn_implementation", None) == ATTENTION_NAME:
-        return True
-    if model.config._attn_implementation != "sdpa" or shared_prefix_cache(model.config, 1) is None:
-        return False
+    before = getattr(model.config, "_attn_implementation", None)
+    if before == ATTENTION_NAME:
+        return None
+    if before != "sdpa":
+        return f"attention implementation is {before!r}; the fast path needs 'sdpa'"
+    if shared_prefix_cache(model.config, 1) is None:
+        return "the model has layers that are not plain full attention (sliding window, hybrid)"
     _register()
     try:
         model.set_attn_implementation(ATTENTION_NAME)
-        if model.config._attn_implementation == ATTENTION_NAME and _agrees(model):
-            return True
-    except (ValueError, TypeError, RuntimeError, AttributeError):
-        pass
-    model.set_attn_implementation("sdpa")
-    return False
+        if model.config._attn_implementation != ATTENTION_NAME:
+            return "the model does not accept a custom attention implementation"
+        if not _agrees(model):
+            return "its logits differ from plain decoding in the self-check"
+        return None
+    except (ValueError, TypeError, RuntimeError, AttributeError) as e:
+        return f"the self-check failed ({type(e).__name__}: {e})"
+    finally:
+        model.set_attn_implementation(before)
+
+
+def enable(model) -> bool:
+    """Route the model's attention through :func:`shared_prefix_attention` if it is safe
+    (:func:`unusable_reason`). Returns whether it is enabled; otherwise the model is
+    left unchanged."""
+    if unusable_reason(model) is not None:
+        return False
+    if model.config._attn_implementation != ATTENTION_NAME:
+        model.set_attn_implementation(ATTENTION_NAME)
+    return True
