@@ -287,6 +287,8 @@ class HFBackend:
         text = self.tokenizer.decode(row.token_ids, skip_special_tokens=True)
         finish = row.finish_reason
         extra: dict = {}
+        if row.eos_token_id is not None:
+            extra["eos_token_id"] = row.eos_token_id
         if params.stop:
             text, matched = cut_at_stop(text, params.stop)
             if matched is not None:

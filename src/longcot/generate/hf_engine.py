@@ -46,6 +46,8 @@ class RowOutput:
     token_ids: list[int]
     finish_reason: FinishReason
     stopped_by_string: bool = False
+    eos_token_id: int | None = None
+    """The end-of-sequence token that ended the row (not in ``token_ids``)."""
 
 
 @dataclass
@@ -148,7 +150,7 @@ def decode_group(
             if results[row] is not None:
                 continue  # finished, waiting to be dropped from the batch
             if token in eos:
-                results[row] = RowOutput(generated[row], "stop")
+                results[row] = RowOutput(generated[row], "stop", eos_token_id=token)
                 continue
             generated[row].append(token)
             running.append(row)

@@ -90,7 +90,8 @@ class Completion:
     extra: dict = field(default_factory=dict, compare=False)
     """Backend-specific details. Keys in use: ``stop`` (the stop string that ended
     the completion; absent when it ended with end-of-sequence or at the cap),
-    ``cumulative_logprob`` (vllm), ``finish_reason`` (openai: the server's own value,
+    ``eos_token_id`` (hf, vllm: the end-of-sequence token that ended it, which a
+    trainer scores as the last action), ``cumulative_logprob`` (vllm), ``finish_reason`` (openai: the server's own value,
     e.g. ``content_filter``), ``usage_missing`` (openai: the server sent no usage)."""
 
     @property

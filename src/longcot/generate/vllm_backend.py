@@ -53,7 +53,7 @@ def completions_from_vllm(output, eos_ids: Iterable[int] = ()) -> list[Completio
         elif finish == "stop" and token_ids:
             ender = {stop_reason} if isinstance(stop_reason, int) else eos
             if token_ids[-1] in ender:
-                token_ids.pop()
+                extra["eos_token_id"] = token_ids.pop()
         if out.cumulative_logprob is not None:
             extra["cumulative_logprob"] = out.cumulative_logprob
         completions.append(
