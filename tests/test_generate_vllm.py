@@ -53,7 +53,7 @@ def test_eos_is_dropped_and_counts_follow():
     assert c.token_ids == (10, 11)
     assert (c.prompt_tokens, c.completion_tokens) == (3, 2)
     assert c.finish_reason == "stop" and c.text == "42"
-    assert c.extra == {"cumulative_logprob": -1.5}
+    assert c.extra == {"cumulative_logprob": -1.5, "eos_token_id": 2}
 
 
 def test_length_keeps_every_token():
