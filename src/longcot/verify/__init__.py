@@ -7,6 +7,7 @@
 Importing this package does not import torch or transformers.
 """
 
+from .extract import EXTRACT_POLICIES, RULES, ExtractPolicy
 from .grading import agrade_many, grade, grade_many, shared_pool
 from .pool import GraderPool, default_workers
 from .reasoning import DEFAULT_THINK_MARKERS, answer_region
@@ -15,8 +16,11 @@ from .verdict import STATUSES, Status, Verdict
 
 __all__ = [
     "DEFAULT_THINK_MARKERS",
+    "EXTRACT_POLICIES",
+    "RULES",
     "STATUSES",
     "TASKS",
+    "ExtractPolicy",
     "GraderPool",
     "Status",
     "Verdict",

@@ -26,7 +26,22 @@ MAX_CHARS = 400
 REL_TOL = 1e-6
 # Generic evaluation points for variables: irrational-looking, away from the
 # integers and small fractions where different expressions often coincide.
-_POINTS = ((0.5772156649, 1.3247179572, 0.7390851332), (1.6180339887, 0.3678794412, 2.2360679775))
+# Three points: two expressions must agree at all of them, and an equation's
+# two sides must stay in one ratio at all of them (``structures``), which a
+# single point cannot test.
+_POINTS = (
+    (0.5772156649, 1.3247179572, 0.7390851332),
+    (1.6180339887, 0.3678794412, 2.2360679775),
+    (1.2020569032, 2.6854520011, 0.4142135624),
+)
+# Bounds on ``a ** b`` before computing it: an exponent above MAX_EXPONENT, or
+# a base above MAX_POWER_BASE raised past MAX_EXPONENT_OF_LARGE_BASE, would
+# overflow a float or take seconds as a complex power, and no MATH-style
+# answer needs it (the largest exponent in a MATH-train answer is 4,950); such
+# answers go to the symbolic tier, whose time limit the worker pool enforces.
+MAX_EXPONENT = 10_000
+MAX_POWER_BASE = 1e6
+MAX_EXPONENT_OF_LARGE_BASE = 100
 
 _TOKEN = re.compile(r"\s*(\d+\.\d*|\.\d+|\d+|\\[a-zA-Z]+|\\[{}]|[a-zA-Z]|[-+*/^(){}\[\],&]|\\\\)")
 _FUNCS = {
@@ -229,7 +244,7 @@ def _eval(node: tuple, env: dict[str, complex]) -> complex:
         return a * b
     if kind == "div":
         return a / b
-    if abs(b) > 10_000 or (abs(a) > 1e6 and abs(b) > 100):
+    if abs(b) > MAX_EXPONENT or (abs(a) > MAX_POWER_BASE and abs(b) > MAX_EXPONENT_OF_LARGE_BASE):
         raise Unsupported("power too large to evaluate")
     return a**b
 
@@ -253,6 +268,30 @@ class Expression:
             raise Unsupported(str(e)) from e
 
 
+def _mixed_numbers(tokens: list[str]) -> list[str]:
+    """``15\\frac{39}{40}`` is the mixed number 15 + 39/40 (MATH's convention), not a product."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        window = tokens[i : i + 8]
+        if (
+            len(window) == 8
+            and window[0].isdigit()
+            and window[1:3] == ["\\frac", "{"]
+            and window[3].isdigit()
+            and window[4:6] == ["}", "{"]
+            and window[6].isdigit()
+            and window[7] == "}"
+            and (not out or out[-1] not in ("^", "_", "}"))
+        ):
+            out += ["(", window[0], "+", *window[1:], ")"]
+            i += 8
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
 def parse_expression(text: str) -> Expression:
     """Parse one scalar expression; raise :class:`Unsupported` outside the subset."""
     if len(text) > MAX_CHARS:
@@ -267,6 +306,7 @@ def parse_expression(text: str) -> Expression:
             raise Unsupported(f"unexpected character {text[pos]!r}")
         tokens.append(m.group(1))
         pos = m.end()
+    tokens = _mixed_numbers(tokens)
     for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False):
         if len(a) == len(b) == len(c) == 1 and (a + b + c).isalpha():
             # "east", "tea": a word, not a product of variables (anagrams would

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .extract import ExtractPolicy, check_policy
 from .pool import GraderPool
 from .reasoning import DEFAULT_THINK_MARKERS
 from .tasks import check_task_name, grade_local
@@ -59,14 +60,16 @@ def grade(
     timeout: float = 5.0,
     think_markers: tuple[str, str] | None = DEFAULT_THINK_MARKERS,
     require_think_close: bool = False,
+    extract: ExtractPolicy = "auto",
 ) -> Verdict:
     """Grade one free-form response against a reference answer.
 
     Args:
         response: the model's response (without the prompt).
-        gold: the reference answer: a LaTeX string for ``math``, an integer (or
-            ``"025"``) for ``aime``, TheoremQA's typed value for ``theoremqa``,
-            a letter for ``choice``.
+        gold: the reference answer: a LaTeX string for ``math`` (a reference
+            written with ``\\boxed{}`` is read by its boxes), an integer (or
+            ``"025"``) for ``aime``, TheoremQA's typed value for
+            ``theoremqa``, a letter for ``choice``.
         task: ``math`` | ``aime`` | ``theoremqa`` | ``choice``, or
             ``"package.module:function"`` for a user grader.
         answer_type: TheoremQA's ``Answer_type`` (``integer``, ``float``,
@@ -78,13 +81,41 @@ def grade(
             grades the whole response.
         require_think_close: the prompt opened the reasoning block, so a
             response without ``close`` has no answer.
+        extract: where the final answer may be. ``"auto"`` tries, in order:
+            the last ``\\boxed{}``/``\\fbox{}`` (rule ``boxed``; ``boxes`` when
+            boxes joined by "and"/commas form the answer together),
+            ``<answer>…</answer>`` (``answer tag``), an answer phrase in
+            English or another language ("the answer is", "Answer:",
+            "答案："; ``answer phrase``), ``#### 42`` (``gsm8k ####``), a
+            response that is only an answer (``bare answer``), the
+            right-hand side of an equation on the last line (``final
+            equation rhs``), the last ``$…$``/``\\(…\\)``/``\\[…\\]``
+            (``last math span``), the last number (``last number``).
+            ``"strict"`` reads only the last box or the English phrases
+            "final answer is"/"the answer is"/"Answer:", for RL recipes that
+            want a format incentive. ``choice`` reads letters by its own
+            rules (``longcot.verify.choice``).
 
     Returns:
-        A :class:`Verdict`; ``verdict.correct`` is the boolean.
+        A :class:`Verdict`; ``verdict.correct`` is the boolean. Its ``reason``
+        says which comparison decided and ends with ``(extracted by:
+        <rule>)`` naming the extraction rule (``verdict.extraction_rule``).
+        A grader that raised gives status ``timeout`` (it could not tell)
+        with reason ``grader error: <exception>``; a real time-out gives
+        ``time limit reached after ...``.
     """
     check_task_name(task)
     _check_timeout(timeout)
-    request: Request = (response, gold, task, answer_type, think_markers, require_think_close)
+    check_policy(extract)
+    request: Request = (
+        response,
+        gold,
+        task,
+        answer_type,
+        think_markers,
+        require_think_close,
+        extract,
+    )
     return shared_pool().run(request, timeout)
 
 
@@ -99,6 +130,11 @@ def _request(i: int, item: Mapping[str, Any], defaults: dict[str, Any]) -> Reque
         )
     task = item.get("task", "math")
     check_task_name(task)
+    extract = item.get("extract", defaults["extract"])
+    try:
+        check_policy(extract)
+    except ValueError as e:
+        raise ValueError(f"items[{i}]: {e}") from None
     return (
         item["response"],
         item["gold"],
@@ -106,6 +142,7 @@ def _request(i: int, item: Mapping[str, Any], defaults: dict[str, Any]) -> Reque
         item.get("answer_type"),
         item.get("think_markers", defaults["think_markers"]),
         item.get("require_think_close", defaults["require_think_close"]),
+        extract,
     )
 
 
@@ -116,24 +153,33 @@ def grade_many(
     timeout: float = 5.0,
     think_markers: tuple[str, str] | None = DEFAULT_THINK_MARKERS,
     require_think_close: bool = False,
+    extract: ExtractPolicy = "auto",
 ) -> list[Verdict]:
     """Grade a batch in parallel, preserving order.
 
     Each item is a dict with ``response``, ``gold``, optional ``task``
-    (default ``math``), ``answer_type``, ``think_markers`` and
-    ``require_think_close`` (the last two default to the arguments here).
+    (default ``math``), ``answer_type``, ``think_markers``,
+    ``require_think_close`` and ``extract`` (the last three default to the
+    arguments here, which mean what they mean in :func:`grade`).
 
     ``workers``: grader processes (default: usable CPU cores); ``0`` grades
     in this process with no time limit, for debugging. Safe to call from
     several threads at once; from asyncio use :func:`agrade_many`.
     """
     _check_timeout(timeout)
-    defaults = {"think_markers": think_markers, "require_think_close": require_think_close}
+    check_policy(extract)
+    defaults = {
+        "think_markers": think_markers,
+        "require_think_close": require_think_close,
+        "extract": extract,
+    }
     requests = [_request(i, item, defaults) for i, item in enumerate(items)]
     if workers == 0:
         return [
-            grade_local(r, g, task=t, answer_type=a, think_markers=m, require_think_close=c)
-            for r, g, t, a, m, c in requests
+            grade_local(
+                r, g, task=t, answer_type=a, think_markers=m, require_think_close=c, extract=x
+            )
+            for r, g, t, a, m, c, x in requests
         ]
     return shared_pool(workers).map(requests, timeout)
 

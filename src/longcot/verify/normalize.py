@@ -36,9 +36,19 @@ _DROP = (
 _SYNONYMS = (
     ("\\dfrac", "\\frac"),
     ("\\tfrac", "\\frac"),
+    ("\\geqslant", "\\geq"),
+    ("\\leqslant", "\\leq"),
     ("\\le ", "\\leq "),
     ("\\ge ", "\\geq "),
     ("\\neq", "\\ne"),
+    # Relations written in ASCII or Unicode: "x >= 5" is "x \geq 5".
+    (">=", "\\geq "),
+    ("<=", "\\leq "),
+    ("!=", "\\ne "),
+    ("≥", "\\geq "),
+    ("≤", "\\leq "),
+    ("≠", "\\ne "),
+    ("−", "-"),  # Unicode minus
     ("\\lbrace", "\\{"),
     ("\\rbrace", "\\}"),
     ("\\emptyset", "\\varnothing"),
@@ -63,6 +73,16 @@ _FRAC_SHORT = re.compile(r"\\frac\s*(\d)\s*(\d)")  # \frac12 -> \frac{1}{2}
 _FRAC_HALF_SHORT = re.compile(r"\\frac\s*(\d)\s*\{")  # \frac1{72} -> \frac{1}{72}
 _SQRT_SHORT = re.compile(r"\\sqrt\s*(\d|[a-zA-Z])")  # \sqrt2 -> \sqrt{2}
 _VAR_ASSIGN = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=[^=])")
+_LT_GT = re.compile(r"\\([lg])t(?![a-zA-Z])")  # \lt, \gt
+# "≈" / "\approx": "\frac{\sqrt{3}}{3} \approx 0.577" is the exact value before it.
+_APPROX = re.compile(r"\\approx|≈")
+# "4 4/9" is the mixed number 40/9 (Math-Verify's convention), before spaces go.
+_SPACED_MIXED = re.compile(r"^([+-]?)(\d+)\s+(\d+)/(\d+)(\s*%)?$")
+# A plain unit word after a number: "5 cm", "125 miles", "45 degrees".
+_TRAILING_WORD_UNIT = re.compile(
+    r"(?<=\d)\s+(?!(?:pi|sqrt|or|and|mod|i)\b)[A-Za-z]{2,12}(?:\^\{?\d\}?)?$"
+)
+_END_PUNCTUATION = ".,;"
 _VAR_IN = re.compile(r"^[a-zA-Z]\s*\\in\s*")  # "x \in [-2, 7]" -> "[-2, 7]"
 
 
@@ -82,7 +102,11 @@ def normalize_math(answer: str, *, drop_var_assignment: bool = True) -> str:
     >>> normalize_math(r"x = 30^\\circ")
     '30'
     """
-    s = strip_math_delimiters(answer)
+    # Trailing sentence punctuation outside and inside the delimiters: "$\frac{1}{3}$,".
+    s = strip_math_delimiters(answer.strip().rstrip(_END_PUNCTUATION)).rstrip(_END_PUNCTUATION)
+    approx = _APPROX.search(s)
+    if approx and s[: approx.start()].strip():
+        s = s[: approx.start()]
     s = _LATEX_THOUSANDS.sub("", s)  # before "\!" is dropped below
     for token in _DROP:
         s = s.replace(token, "")
@@ -92,7 +116,13 @@ def normalize_math(answer: str, *, drop_var_assignment: bool = True) -> str:
     s = _DEGREE.sub("", s)
     # Percent signs stay (as a bare "%"): "10%" vs "0.1" is a numeric question.
     s = s.replace("\\%", "%")
-    s = _TRAILING_TEXT_UNIT.sub("", s)
+    s = _LT_GT.sub(lambda m: "<" if m.group(1) == "l" else ">", s)
+    s = _TRAILING_TEXT_UNIT.sub("", s.strip().rstrip(_END_PUNCTUATION))
+    s = _TRAILING_WORD_UNIT.sub("", s)
+    mixed = _SPACED_MIXED.match(s.strip())
+    if mixed:
+        sign, whole, num, den, pct = mixed.groups()
+        s = f"{sign}{whole}\\frac{{{num}}}{{{den}}}{'%' if pct else ''}"
     if drop_var_assignment and s.count("=") == 1:
         s = _VAR_ASSIGN.sub("", s)
     s = _VAR_IN.sub("", s)
@@ -103,7 +133,9 @@ def normalize_math(answer: str, *, drop_var_assignment: bool = True) -> str:
     if _GROUPED_NUMBER.fullmatch(s.strip()):  # before spaces go: "81, 256" is a list
         s = s.replace(",", "")
     s = s.replace("~", "").replace(" ", "").replace("\n", "")
-    s = s.rstrip(".")
+    s = s.rstrip(_END_PUNCTUATION)
+    if s.endswith("\\") and not s.endswith("\\\\"):
+        s = s[:-1]  # a lone trailing backslash ("185\") is a typo, not LaTeX
     # "0.5" and ".5" are the same number; keep one spelling.
     if s.startswith("."):
         s = "0" + s

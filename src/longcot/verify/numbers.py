@@ -52,7 +52,9 @@ def _to_fraction(text: str) -> Fraction | None:
         return None if den == 0 else Fraction(m.group(1)) / den
     m = _MIXED.match(text)
     if m:
-        value = int(m.group(2)) + Fraction(int(m.group(3)), int(m.group(4)) or 1)
+        if int(m.group(4)) == 0:  # "4 4/0" has no value (and is not 4 or 8)
+            return None
+        value = int(m.group(2)) + Fraction(int(m.group(3)), int(m.group(4)))
         return -value if m.group(1) == "-" else value
     for pattern in (_SCI_E, _SCI_TIMES):
         m = pattern.match(text)

@@ -119,7 +119,10 @@ class _Worker:
 
 def _to_verdict(reply: Reply) -> Verdict:
     status, extracted, reason = reply
-    if status == "error":  # the grader raised: it could not tell, which is not "wrong"
+    if status == "error":
+        # The grader raised: it could not tell, which is not "wrong". The status
+        # is the "could not tell" one, ``timeout``; the reason ("grader error:
+        # ...") keeps it apart from a real time-out ("time limit reached ...").
         return Verdict("timeout", extracted, reason)
     return Verdict(status, extracted, reason)
 

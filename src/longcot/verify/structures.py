@@ -9,7 +9,14 @@ Math-Verify and the MATH conventions:
 - ``\\{a, b\\}`` and a bare ``a, b`` list: unordered (sets of solutions);
 - matrices: same shape, element by element;
 - unions of intervals (``(0,9) \\cup (9,36)``): the same intervals in any
-  order; ``\\infty`` only as an interval end.
+  order; ``\\infty`` only as an interval end;
+- equations (:func:`compare_equations`): ``a = b`` equals ``c = d`` when
+  ``a - b`` is a non-zero constant multiple of ``c - d`` (``2x+4y-3=0`` and
+  ``y=-\\frac{1}{2}x+\\frac{3}{4}``), checked at the evaluator's three
+  generic points. Math-Verify decides equations by solving them and
+  compares complex roots by their real parts only, so ``x^2+5=0`` and
+  ``x^2+1=0`` come out equal there; equations the evaluator reads never
+  reach it.
 
 :func:`compare` returns None when it cannot decide, and the caller asks
 Math-Verify.
@@ -17,13 +24,15 @@ Math-Verify.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from .evaluate import Expression, Unsupported, close, infinity, parse_expression
 
 Kind = Literal["scalar", "ordered", "set", "matrix", "union"]
-_MATRIX_ENVS = ("pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix")
+_MATRIX_ENVS = ("pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix", "array")
+_ARRAY_SPEC = re.compile(r"\{[lcr|\s]*\}")  # \begin{array}{cc}: the column spec
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,9 @@ def _matrix(text: str) -> Structure | None:
         begin, end = f"\\begin{{{env}}}", f"\\end{{{env}}}"
         if text.startswith(begin) and text.endswith(end):
             body = text[len(begin) : -len(end)]
+            if env == "array":
+                spec = _ARRAY_SPEC.match(body)
+                body = body[spec.end() :] if spec else body
             rows = [r for r in _split_top_level(body, "\\\\") if r]
             cells = [_split_top_level(r, "&") for r in rows]
             if not cells or len({len(r) for r in cells}) != 1:
@@ -90,6 +102,10 @@ def parse_structure(text: str) -> Structure:
             raise Unsupported("union of something other than intervals")
         items = tuple(i for p in parts for i in p.items)
         return Structure("union", items, parts=parts)
+    if text[:1] in "([" and text[-1:] in ")]" and text[1:].lstrip().startswith("\\begin{"):
+        text = text[
+            1:-1
+        ].strip()  # "\left[\begin{array}...\end{array}\right]": brackets of a matrix
     if text.startswith("\\begin{"):
         matrix = _matrix(text)
         if matrix is None:
@@ -184,3 +200,46 @@ def compare(gold: Structure, pred: Structure) -> bool | None:
     if False in results:
         return False
     return None if None in results else True
+
+
+def equation_sides(text: str) -> tuple[str, str] | None:
+    """``(lhs, rhs)`` of a normalised equation, or None if ``text`` is not one.
+
+    A chain ``x = 5+5+1 = 11`` keeps its first and last sides when it starts
+    with a variable (an assignment, as Math-Verify reads it); any other chain,
+    or an equation mixed with ``<`` / ``\\leq`` ..., is not decided here.
+    """
+    parts = _split_top_level(text, "=")
+    if len(parts) < 2 or not all(parts):
+        return None
+    if any(op in text for op in ("<", ">", "\\leq", "\\geq", "\\ne", "\\approx")):
+        return None
+    if len(parts) > 2 and not re.fullmatch(r"[A-Za-z](?:_\{?\w+\}?)?", parts[0]):
+        return None
+    return parts[0], parts[-1]
+
+
+def _difference(sides: tuple[str, str]) -> Expression:
+    lhs, rhs = parse_expression(sides[0]), parse_expression(sides[1])
+    return Expression(("sub", lhs.tree, rhs.tree), lhs.variables | rhs.variables)
+
+
+def compare_equations(gold: str, pred: str) -> bool | None:
+    """Whether two normalised equations are the same up to a non-zero factor; None if undecided.
+
+    Raises :class:`Unsupported` when a side is outside the evaluator's subset.
+    """
+    gold_sides, pred_sides = equation_sides(gold), equation_sides(pred)
+    if gold_sides is None or pred_sides is None:
+        return None
+    g, p = _difference(gold_sides), _difference(pred_sides)
+    if g.variables != p.variables or not g.variables:
+        return None  # renamed variables, or no variable at all: let sympy say
+    vg, vp = g.values(), p.values()
+    g_zero = all(close(v, 0) for v in vg)
+    p_zero = all(close(v, 0) for v in vp)
+    if g_zero or p_zero:
+        return g_zero and p_zero  # an identity equals only an identity
+    k = max(range(len(vp)), key=lambda i: abs(vp[i]))
+    ratio = vg[k] / vp[k]
+    return all(close(a, ratio * b) for a, b in zip(vg, vp, strict=True))

@@ -50,6 +50,40 @@ def symbolic_equal(gold: tuple[Any, ...] | list[Any], pred: list[Any]) -> bool:
     return verify(gold=list(gold), target=pred, timeout_seconds=None)
 
 
+def _has_several_items(text: str) -> bool:
+    """Whether a normalised answer lists several values: ``(a, b)``, ``\\{a, b\\}``, ``a, b``."""
+    from .structures import _split_top_level
+
+    t = text.strip()
+    if t.startswith("\\{") and t.endswith("\\}"):
+        t = t[2:-2]
+    elif t[:1] in "([" and t[-1:] in ")]":
+        t = t[1:-1]
+    return len(_split_top_level(t, ",")) > 1
+
+
+def faithful(text: str, parsed: tuple[Any, ...] | list[Any]) -> bool:
+    """Whether Math-Verify's parse covers the whole answer ``text`` (normalised).
+
+    Its LaTeX parser stops at what it cannot read and keeps the rest: ``(x**2, 1)``
+    parses as ``1`` and ``x**2 + 1 = 0`` as ``0``, and two different answers
+    then compare equal. A list of values must parse as a tuple, set, interval
+    or matrix, and an equation as a relation; otherwise the parse is refused.
+    """
+    import sympy
+    from sympy.core.relational import Relational
+    from sympy.logic.boolalg import BooleanFunction
+
+    first = parsed[0]
+    if isinstance(first, str):
+        return True  # Math-Verify's own string fallback: compared as text
+    if _has_several_items(text):
+        return isinstance(first, sympy.Tuple | sympy.Set | sympy.MatrixBase | list | tuple)
+    if "=" in text:
+        return isinstance(first, Relational | BooleanFunction | sympy.Set)
+    return True
+
+
 def to_float(text: str) -> float | None:
     """Numeric value of an expression such as ``\\sqrt{2}/2`` or ``3\\pi``, or None."""
     import sympy

@@ -22,17 +22,23 @@ import sys
 from multiprocessing.connection import Connection
 from typing import Any
 
-Request = tuple[str, Any, str, "str | None", "tuple[str, str] | None", bool]
-"""``(response, gold, task, answer_type, think_markers, require_think_close)``."""
+Request = tuple[str, Any, str, "str | None", "tuple[str, str] | None", bool, str]
+"""``(response, gold, task, answer_type, think_markers, require_think_close, extract)``.
+
+A six-item request (before ``extract`` existed) is read with ``extract="auto"``."""
 Reply = tuple[str, "str | None", str]
-"""``(status, extracted, reason)``; status ``"error"`` carries the exception text."""
+"""``(status, extracted, reason)``; status ``"error"`` carries ``grader error: ...``."""
+
+MAX_ERROR_CHARS = 500
+"""An exception's message is cut to this length: a reply must stay small."""
 
 
 def handle(request: Request) -> Reply:
-    """Grade one request; never raises."""
+    """Grade one request; never raises. A grader that raises gives ``("error", None, "grader error: ...")``."""
     from .tasks import grade_local
 
-    response, gold, task, answer_type, markers, require_close = request
+    response, gold, task, answer_type, markers, require_close, *rest = request
+    extract = rest[0] if rest else "auto"
     try:
         v = grade_local(
             response,
@@ -41,12 +47,13 @@ def handle(request: Request) -> Reply:
             answer_type=answer_type,
             think_markers=markers,
             require_think_close=require_close,
+            extract=extract,
         )
         return (v.status, v.extracted, v.reason)
     except RecursionError:
-        return ("error", None, "grader hit Python's recursion limit")
+        return ("error", None, "grader error: hit Python's recursion limit")
     except Exception as e:  # a bug or a library failure: report it, never hang
-        return ("error", None, f"grader raised {type(e).__name__}: {e}"[:500])
+        return ("error", None, f"grader error: {type(e).__name__}: {e}"[:MAX_ERROR_CHARS])
 
 
 _WARM_UP = (
@@ -58,7 +65,7 @@ _WARM_UP = (
 
 def warm_up() -> None:
     for response, gold, task, answer_type in _WARM_UP:
-        handle((response, gold, task, answer_type, None, False))
+        handle((response, gold, task, answer_type, None, False, "auto"))
 
 
 def serve(rx: Connection, tx: Connection) -> None:
