@@ -1,6 +1,8 @@
 """The reward server on a real uvicorn socket (127.0.0.1, a free port): good and
-bad requests, status codes, messages, and that it keeps serving; plus the
-in-process reward_func file and the serve-reward CLI settings."""
+bad requests, status codes, messages, queueing and batching, truncation and
+prompt matching, and that it keeps serving; plus the in-process reward_func
+file and the serve-reward CLI settings. OpenRLHF's own client against this
+server is in ``test_adapters_openrlhf_peer.py``."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ import httpx
 import pytest
 import uvicorn
 
+from longcot.adapters.openrlhf import LOG_KEYS, split_query
 from longcot.adapters.openrlhf_server import create_app
-from longcot.rewards import CosineReward, RewardSpec
+from longcot.rewards import CosineReward, RewardSpec, discounted_returns, repetition_penalty
 
 RECIPE = str(Path(__file__).resolve().parents[1] / "recipes" / "rewards_paper.yaml")
 PAPER = CosineReward()
@@ -96,7 +99,10 @@ class TestGoodRequests:
         assert body["rewards"][0] == pytest.approx(PAPER(correct=True, length=n, max_length=64))
         assert body["rewards"][1] == pytest.approx(PAPER(correct=False, length=n, max_length=64))
         assert body["scores"] == [1.0, 0.0]
-        assert body["extra_logs"]["count"] == 2 and body["extra_logs"]["prompt_not_prefix"] == 0
+        logs = body["extra_logs"]
+        assert tuple(logs) == LOG_KEYS  # the same keys for every response
+        assert logs["accuracy"] == 0.5 and logs["prompt_cut"] == logs["prompt_missing"] == 0
+        assert logs["truncated"] == 0 and logs["finish_guessed"] == 0  # both ended with <|im_end|>
 
     def test_rewards_from_token_ids(self, client):
         payload = {
@@ -106,15 +112,22 @@ class TestGoodRequests:
             "finish_reasons": ["stop", "length"],
         }
         body = client.post("/get_reward", json=payload).json()
+        # outcome on the end-of-sequence position, 8 repeated tokens discounted by 0.99^t
+        ids = [1, 2, 3, 4] * 3
+        rep = float(discounted_returns(repetition_penalty(ids, ngram=4), 0.99)[0])
+        assert rep == pytest.approx(-0.05 * sum(0.99**t for t in range(4, 12)))
         assert body["rewards"][0] == pytest.approx(
-            PAPER(correct=True, length=12, max_length=64) + 8 * -0.05
+            PAPER(correct=True, length=12, max_length=64) + rep
         )
         assert body["rewards"][1] == -10.0
 
-    def test_missing_gold_gets_zero_and_is_counted(self, client):
+    def test_missing_gold_gets_zeros_and_the_same_keys(self, client):
         payload = {"query": [r"\boxed{4}"], "labels": [None], "response_token_ids": [[1, 2]]}
         body = client.post("/get_reward", json=payload).json()
-        assert body["rewards"] == [0.0] and body["extra_logs"]["skipped"] == 1
+        logs = body["extra_logs"]
+        assert body["rewards"] == [0.0] and logs["skipped"] == 1 and logs["status/bad_gold"] == 1
+        assert tuple(logs) == LOG_KEYS
+        assert logs["accuracy"] == logs["outcome_reward"] == logs["repetition_reward"] == 0.0
 
     def test_per_item_tasks(self, client):
         payload = {
@@ -213,9 +226,9 @@ class TestBadRequests:
         assert client.get("/health").json()["served"] >= 1
 
 
-def _wait_pending(c: httpx.Client, n: int) -> None:
+def _wait_running(c: httpx.Client, n: int = 1) -> None:
     deadline = time.monotonic() + 10
-    while c.get("/health").json()["pending"] < n:
+    while c.get("/health").json()["running_batches"] < n:
         assert time.monotonic() < deadline, "request never started grading"
         time.sleep(0.01)
 
@@ -224,7 +237,7 @@ class TestUnderLoad:
     def test_health_answers_while_grading_is_busy(self, server, client):
         with ThreadPoolExecutor(1) as pool:
             slow = pool.submit(client.post, "/get_reward", json=SLOW)
-            _wait_pending(client, 1)
+            _wait_running(client)
             start = time.perf_counter()
             assert client.get("/health").status_code == 200
             assert time.perf_counter() - start < 0.5  # not stuck behind the 1 s grading
@@ -233,16 +246,156 @@ class TestUnderLoad:
             PAPER(correct=False, length=2, max_length=64)
         )
 
-    def test_full_queue_answers_503(self):
+    def test_one_sample_requests_queue_and_are_batched(self, tokenizer):
+        # OpenRLHF's pattern: many concurrent one-sample requests. One batch runs at a
+        # time; the others wait (no 503) and are graded together.
+        app = create_app(SPEC, tokenizer=tokenizer, max_concurrency=1, max_batch_items=64)
+        one = _good(1)
+        with serve(app) as url:
+
+            def post(_):
+                with httpx.Client(base_url=url, timeout=60) as c:
+                    return c.post("/get_reward", json=one)
+
+            with ThreadPoolExecutor(32) as pool:
+                replies = list(pool.map(post, range(64)))
+            health = httpx.get(f"{url}/health").json()
+        assert [r.status_code for r in replies] == [200] * 64
+        assert all(r.json()["scores"] == [1.0] for r in replies)
+        assert health["served"] == 64 and health["rejected"] == 0
+        assert health["batches"] < 64  # requests that waited were graded together
+
+    def test_a_bad_request_fails_alone_when_batched(self, tokenizer):
+        app = create_app(SPEC, tokenizer=tokenizer, max_concurrency=1)
+        bad = {"query": ["a"], "labels": ["1"], "tasks": ["astrology"], "response_token_ids": [[1]]}
+        with (
+            serve(app) as url,
+            httpx.Client(base_url=url, timeout=60) as c,
+            ThreadPoolExecutor(8) as pool,
+        ):
+            slow = pool.submit(c.post, "/get_reward", json=SLOW)
+            _wait_running(c)  # the rest queue behind it and form one batch
+            good = [pool.submit(c.post, "/get_reward", json=_good(1)) for _ in range(3)]
+            failed = pool.submit(c.post, "/get_reward", json=bad)
+            assert slow.result().status_code == 200
+            assert [g.result().status_code for g in good] == [200] * 3
+            assert failed.result().status_code == 422
+            assert "unknown task" in failed.result().json()["detail"]
+
+    def test_503_only_past_max_pending(self):
         app = create_app(SPEC, max_concurrency=1, max_pending=1)
         with serve(app) as url, httpx.Client(base_url=url, timeout=30) as c:
-            with ThreadPoolExecutor(1) as pool:
+            with ThreadPoolExecutor(2) as pool:
                 slow = pool.submit(c.post, "/get_reward", json=SLOW)
-                _wait_pending(c, 1)
+                _wait_running(c)
+                queued = pool.submit(c.post, "/get_reward", json=SLOW)  # waits: 1 pending
+                deadline = time.monotonic() + 10
+                while c.get("/health").json()["pending"] < 1:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.01)
                 busy = c.post("/get_reward", json=SLOW)
                 assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
-                assert slow.result().status_code == 200
+                assert slow.result().status_code == 200 and queued.result().status_code == 200
             assert c.post("/get_reward", json=SLOW).status_code == 200  # serving again
+
+
+class TestTruncation:
+    """OpenRLHF sends no finish reason: the request's field, then the end-of-sequence
+    string, then the budget decide (max_length 64 here)."""
+
+    def _post(self, client, text, **fields):
+        payload = {"query": [text], "labels": ["4"], **fields}
+        r = client.post("/get_reward", json=payload)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def test_eos_means_finished(self, client):
+        body = self._post(client, r"so \boxed{4}<|im_end|>")
+        assert body["rewards"][0] > 1.9 and body["extra_logs"]["truncated"] == 0
+
+    def test_no_eos_at_the_budget_is_truncated(self, client, tokenizer):
+        text = r"so \boxed{4} " + "and more " * 40  # well over 64 tokens, no <|im_end|>
+        assert len(tokenizer.encode(text, add_special_tokens=False)) >= 64
+        logs = self._post(client, text)["extra_logs"]
+        assert logs["outcome_reward"] == -10.0 and logs["truncated"] == 1
+
+    def test_no_eos_within_slack_of_the_budget_is_truncated(self, client, tokenizer):
+        # re-tokenizing decoded text can give a few tokens less than were generated
+        for k in range(20, 80):
+            text = r"\boxed{4} " + "x " * k
+            if 48 <= len(tokenizer.encode(text, add_special_tokens=False)) < 64:
+                break
+        else:
+            raise AssertionError("no text of 48-63 tokens")
+        assert self._post(client, text)["extra_logs"]["outcome_reward"] == -10.0
+
+    def test_request_field_wins(self, client):
+        body = self._post(client, r"so \boxed{4}<|im_end|>", truncated=[True])
+        assert body["rewards"][0] == -10.0
+        body = self._post(client, r"so \boxed{4}", finish_reasons=["stop"])
+        assert body["rewards"][0] > 1.9 and body["extra_logs"]["finish_guessed"] == 0
+
+    def test_conflicting_fields_are_refused(self, client):
+        payload = {
+            "query": [r"\boxed{4}"],
+            "labels": ["4"],
+            "truncated": [True],
+            "finish_reasons": ["stop"],
+        }
+        r = client.post("/get_reward", json=payload)
+        assert r.status_code == 422 and "truncated" in r.json()["detail"]
+
+    def test_short_response_without_eos_is_guessed_and_warned_once(self, client, caplog):
+        with caplog.at_level("WARNING", logger="longcot.adapters.common"):
+            first = self._post(client, r"so \boxed{4}")
+            self._post(client, r"so \boxed{4}")
+        assert first["rewards"][0] > 1.9  # scored as finished
+        assert first["extra_logs"]["finish_guessed"] == 1
+        assert sum("no end-of-sequence" in m for m in caplog.messages) <= 1
+
+    def test_longer_than_max_length_is_counted(self, client):
+        body = self._post(client, r"\boxed{4}", response_token_ids=[list(range(80))])
+        assert body["extra_logs"]["over_max_length"] == 1
+
+
+class TestPromptMatching:
+    PROMPT = (
+        "<|im_start|>user\nA long question about fractions: what is 1/2 + 1/4 when "
+        "written in lowest terms?<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+    def test_prefix(self):
+        assert split_query(self.PROMPT + "resp", self.PROMPT) == ("resp", "prefix")
+
+    @pytest.mark.parametrize("keep", [12, 20, 30])
+    def test_prompt_cut_by_openrlhf(self, tokenizer, keep):
+        # OpenRLHF keeps prompt_token_ids[-max_prompt_length:] and decodes with the response.
+        ids = tokenizer.encode(self.PROMPT, add_special_tokens=False)
+        resp = tokenizer.encode(r"so \boxed{3/4}<|im_end|>", add_special_tokens=False)
+        query = tokenizer.decode(ids[-keep:] + resp, skip_special_tokens=False)
+        assert not query.startswith(self.PROMPT)
+        assert split_query(query, self.PROMPT) == (r"so \boxed{3/4}<|im_end|>", "cut")
+
+    def test_missing(self):
+        assert split_query("nothing in common", self.PROMPT) == ("nothing in common", "missing")
+
+    def test_cut_prompt_scores_like_the_full_one(self, client, tokenizer):
+        ids = tokenizer.encode(self.PROMPT, add_special_tokens=False)
+        resp = tokenizer.encode(r"so \boxed{3/4}<|im_end|>", add_special_tokens=False)
+        full = tokenizer.decode(ids + resp, skip_special_tokens=False)
+        cut = tokenizer.decode(ids[-15:] + resp, skip_special_tokens=False)
+        bodies = [
+            client.post(
+                "/get_reward", json={"query": [q], "prompts": [self.PROMPT], "labels": ["3/4"]}
+            ).json()
+            for q in (full, cut)
+        ]
+        assert bodies[0]["rewards"] == pytest.approx(bodies[1]["rewards"])
+        assert bodies[0]["scores"] == bodies[1]["scores"] == [1.0]
+        assert (bodies[0]["extra_logs"]["prompt_cut"], bodies[1]["extra_logs"]["prompt_cut"]) == (
+            0,
+            1,
+        )
 
 
 def test_text_only_request_needs_a_tokenizer():
@@ -264,22 +417,28 @@ def test_reward_func_file(monkeypatch, tiny_model_dir):
     from longcot.adapters import openrlhf_reward_func as mod
 
     monkeypatch.setenv(mod.CONFIG_ENV, RECIPE)
+    monkeypatch.setenv(mod.MAX_LENGTH_ENV, "64")
     monkeypatch.setenv(mod.TOKENIZER_ENV, str(tiny_model_dir))
     mod._setup.cache_clear()
     good = _good()
     out = mod.reward_func(good["query"], good["prompts"], good["labels"])
     assert isinstance(out["rewards"], torch.Tensor) and out["rewards"].shape == (2,)
-    assert out["scores"].tolist() == [1.0, 0.0] and out["extra_logs"]["count"] == 2
+    assert out["scores"].tolist() == [1.0, 0.0] and tuple(out["extra_logs"]) == LOG_KEYS
     mod._setup.cache_clear()
 
 
-def test_reward_func_file_without_config(monkeypatch):
+@pytest.mark.parametrize("unset", ["CONFIG_ENV", "MAX_LENGTH_ENV"])
+def test_reward_func_file_needs_its_settings(monkeypatch, tiny_model_dir, unset):
     from longcot.adapters import openrlhf_reward_func as mod
 
-    monkeypatch.delenv(mod.CONFIG_ENV, raising=False)
+    monkeypatch.setenv(mod.CONFIG_ENV, RECIPE)
+    monkeypatch.setenv(mod.MAX_LENGTH_ENV, "64")
+    monkeypatch.setenv(mod.TOKENIZER_ENV, str(tiny_model_dir))
+    monkeypatch.delenv(getattr(mod, unset))
     mod._setup.cache_clear()
-    with pytest.raises(RuntimeError, match=mod.CONFIG_ENV):
+    with pytest.raises(RuntimeError, match=getattr(mod, unset)):
         mod.reward_func(["q"], ["p"], ["1"])
+    mod._setup.cache_clear()
 
 
 def test_cli_settings():
@@ -288,7 +447,11 @@ def test_cli_settings():
     args = argparse.Namespace(config=RECIPE, max_length=2048, preset="classic", grade_workers=None)
     spec = build_spec(args)
     assert spec.max_length == 2048 and spec.outcome.r0_wrong == 0.0
-    with pytest.raises(ValueError, match="max_length"):
-        build_spec(
-            argparse.Namespace(config=None, max_length=None, preset=None, grade_workers=None)
-        )
+
+
+def test_cli_requires_max_length(capsys):
+    from longcot.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["serve-reward", "--config", RECIPE])
+    assert "--max-length" in capsys.readouterr().err

@@ -9,11 +9,16 @@ import threading
 import pytest
 
 from longcot.adapters.trl import completion_text, get_reward_func, get_reward_funcs
-from longcot.rewards import CosineReward, RewardSpec, repetition_penalty
+from longcot.rewards import CosineReward, RewardSpec, discounted_returns, repetition_penalty
 
 EOS = 2
 SPEC = RewardSpec(max_length=64, ngram=4)
 PAPER = CosineReward()
+
+
+def rep_return(ids: list[int]) -> float:
+    """The repetition stream's γ_p = 0.99 discounted return from the first token."""
+    return float(discounted_returns(repetition_penalty(ids, ngram=4), 0.99)[0])
 
 
 def _call(fn, completions, ids, **columns):
@@ -53,24 +58,35 @@ class TestContract:
         out = _call(
             fn, [r"\boxed{4}", r"\boxed{4}"], [[9] * 10, list(range(64))], answer=["4", "4"]
         )
-        assert out[0] == pytest.approx(PAPER(correct=True, length=10, max_length=64) + 9 * -0.05)
+        # 9 repeated tokens (positions 1-9), each -0.05 discounted by 0.99^t
+        expected = PAPER(correct=True, length=10, max_length=64) - 0.05 * sum(
+            0.99**t for t in range(1, 10)
+        )
+        assert out[0] == pytest.approx(expected)
         assert out[1] == -10.0
 
-    def test_total_adds_the_repetition_sum(self):
-        ids = [1, 2, 3, 4] * 5  # 16 repeated tokens at n = 4
+    def test_total_is_the_scalar_reward(self):
+        ids = [1, 2, 3, 4] * 5  # 16 repeated tokens at n = 4, positions 4-19
         fn = get_reward_func(SPEC, eos_token_ids=[EOS])
         (total,) = _call(fn, [r"\boxed{4}"], [[*ids, EOS]], answer=["4"])
-        dense = repetition_penalty(ids, ngram=4).sum()
-        assert dense == pytest.approx(16 * -0.05)
+        assert repetition_penalty(ids, ngram=4).sum() == pytest.approx(16 * -0.05)
+        # outcome on the end-of-sequence token (γ = 1), penalties discounted from the start
+        dense = -0.05 * sum(0.99**t for t in range(4, 20))
+        assert rep_return(ids) == pytest.approx(dense)
         assert total == pytest.approx(PAPER(correct=True, length=20, max_length=64) + dense)
 
     def test_components(self):
         outcome, rep = get_reward_funcs(SPEC, eos_token_ids=[EOS])
         ids = [[1, 2, 3, 4] * 3 + [EOS]]
-        assert _call(rep, ["no answer here"], ids) == [pytest.approx(8 * -0.05)]  # no gold needed
+        repeated = rep_return([1, 2, 3, 4] * 3)
+        assert _call(rep, ["no answer here"], ids) == [pytest.approx(repeated)]  # no gold needed
         assert _call(outcome, [r"\boxed{4}"], ids, answer=["4"]) == [
             pytest.approx(PAPER(correct=True, length=12, max_length=64))
         ]
+        (total,) = _call(
+            get_reward_func(SPEC, eos_token_ids=[EOS]), [r"\boxed{4}"], ids, answer=["4"]
+        )
+        assert total == pytest.approx(PAPER(correct=True, length=12, max_length=64) + repeated)
         assert (outcome.__name__, rep.__name__) == ("longcot_outcome", "longcot_repetition")
 
     def test_per_row_task_column_is_used(self):

@@ -3,7 +3,7 @@
 Endpoints:
 
 - ``POST /get_reward``: OpenRLHF's protocol (see :mod:`longcot.adapters.openrlhf`).
-- ``GET /health``: ``{"status": "ok", ...}`` with the reward settings in use.
+- ``GET /health``: ``{"status": "ok", ...}`` with the reward settings and queue counters.
 
 Robustness rules, each tested in ``tests/test_adapters_openrlhf_server.py``:
 
@@ -12,20 +12,23 @@ Robustness rules, each tested in ``tests/test_adapters_openrlhf_server.py``:
   oversized upload never sits whole in memory.
 - Malformed JSON is a 400; a body of the wrong shape or types, or lists of
   different lengths, a 422, each with a message naming the problem.
-- Grading runs off the event loop, in a thread pool of ``max_concurrency``
-  threads (each handing its batch to ``verify.grade_many``'s worker
-  processes), so ``/health`` answers while grading is busy. At most
-  ``max_pending`` requests wait for a thread; past that the server answers
-  503 with ``Retry-After`` instead of queueing without bound.
-- A failure inside one request is a 500 for that request only.
+- Requests **queue** rather than being refused: OpenRLHF 0.11 posts one sample
+  per request, thousands at once, and its client gives up after 5 tries 1 s
+  apart, so a 503 under a normal rollout would be a lost reward. Queued
+  requests are graded together in batches (:class:`~longcot.adapters.batching.MicroBatcher`,
+  ``max_concurrency`` batches of up to ``max_batch_items`` responses at a
+  time), off the event loop, so ``/health`` answers while grading is busy.
+  Only past ``max_pending`` queued responses (a memory bound, far above a
+  rollout batch) does the server answer 503 with ``Retry-After``.
+- A failure inside one request is a 4xx/500 for that request only, even when it
+  was batched with others.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -34,8 +37,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..rewards import RewardSpec
-from .common import TokenizerLike
-from .openrlhf import score_queries
+from .batching import MicroBatcher, QueueFull
+from .common import TokenizerLike, WarnOnce
+from .openrlhf import QueryBatch, score_requests
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,8 @@ class RewardRequest(BaseModel):
     labels: list[Label]
     response_token_ids: list[list[int]] | None = None
     finish_reasons: list[Literal["stop", "length"]] | None = None
-    tasks: list[str] | None = None
+    truncated: list[bool] | None = None
+    tasks: list[str | None] | None = None
     answer_types: list[str | None] | None = None
 
     @model_validator(mode="after")
@@ -64,6 +69,7 @@ class RewardRequest(BaseModel):
             "labels",
             "response_token_ids",
             "finish_reasons",
+            "truncated",
             "tasks",
             "answer_types",
         ):
@@ -71,6 +77,18 @@ class RewardRequest(BaseModel):
             if value is not None and len(value) != n:
                 raise ValueError(f"'{name}' has {len(value)} items but 'query' has {n}")
         return self
+
+    def to_batch(self) -> QueryBatch:
+        return QueryBatch(
+            self.query,
+            self.labels,
+            self.prompts,
+            self.response_token_ids,
+            self.finish_reasons,
+            self.truncated,
+            self.tasks,
+            self.answer_types,
+        )
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -95,38 +113,68 @@ def create_app(
     *,
     tokenizer: TokenizerLike | None = None,
     tokenizer_name: str | None = None,
+    eos: Sequence[str] | None = None,
     max_body_bytes: int = 32 * 1024 * 1024,
     max_items: int = 4096,
-    max_concurrency: int = 4,
-    max_pending: int = 256,
+    max_concurrency: int = 2,
+    max_batch_items: int = 256,
+    max_pending: int = 65536,
 ) -> FastAPI:
-    """Build the ASGI app. ``max_*`` bound memory and queueing (see the module docstring)."""
+    """Build the ASGI app.
+
+    Args:
+        spec: reward settings; ``spec.max_length`` must equal the rollout's
+            generation budget (OpenRLHF ``--rollout.max_new_tokens``).
+        tokenizer: the policy's tokenizer, to count tokens of text-only requests.
+        eos: end-of-sequence strings (default: the tokenizer's ``eos_token``).
+        max_body_bytes, max_items: per-request limits (413 past them).
+        max_concurrency: batches graded at once.
+        max_batch_items: responses per batch, at most.
+        max_pending: queued responses before 503 (a memory bound: at 60 KB per
+            14K-token response, 65,536 is about 4 GB).
+    """
     for name, value in (
         ("max_body_bytes", max_body_bytes),
         ("max_items", max_items),
         ("max_concurrency", max_concurrency),
+        ("max_batch_items", max_batch_items),
         ("max_pending", max_pending),
     ):
-        if not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
-    executor = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="longcot-reward")
-    gate = asyncio.Semaphore(max_concurrency)
-    state = {"pending": 0, "served": 0, "failed": 0}
+    warn = WarnOnce()
+
+    def score(batches: list[QueryBatch]) -> list[dict[str, Any]]:
+        return score_requests(spec, batches, tokenizer=tokenizer, eos=eos, warn=warn)
+
+    batcher: MicroBatcher[QueryBatch, dict[str, Any]] = MicroBatcher(
+        score,
+        size=len,
+        max_batch_items=max_batch_items,
+        max_concurrency=max_concurrency,
+        max_pending_items=max_pending,
+    )
+    state = {"served": 0, "failed": 0}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        executor.shutdown(wait=True, cancel_futures=True)
+        batcher.shutdown()
 
     app = FastAPI(title="longcot reward server", lifespan=lifespan)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
+        s = batcher.stats
         return {
             "status": "ok",
             "tokenizer": tokenizer_name,
-            "pending": state["pending"],
+            "pending": s.pending_items,
+            "running_batches": s.running_batches,
+            "batches": s.batches,
+            "responses": s.items,
+            "rejected": s.rejected,
             "served": state["served"],
             "failed": state["failed"],
             "reward": spec.to_dict(),
@@ -150,15 +198,18 @@ def create_app(
             raise HTTPException(
                 413, f"{len(req.query)} items exceed the limit of {max_items} per request"
             )
-        if state["pending"] >= max_pending:
+        if req.response_token_ids is None and tokenizer is None:
             raise HTTPException(
-                503, "reward server busy, retry later", headers={"Retry-After": "1"}
+                422,
+                "token lengths unknown: send 'response_token_ids', or start the server "
+                "with --tokenizer",
             )
-        state["pending"] += 1
         try:
-            async with gate:
-                loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(executor, _score, spec, req, tokenizer)
+            result = await batcher.submit(req.to_batch())
+        except QueueFull as e:
+            raise HTTPException(
+                503, f"reward server busy ({e}), retry later", headers={"Retry-After": "1"}
+            ) from None
         except ValueError as e:
             state["failed"] += 1
             raise HTTPException(422, str(e)) from None
@@ -166,23 +217,7 @@ def create_app(
             state["failed"] += 1
             log.exception("reward request failed")
             raise HTTPException(500, f"{type(e).__name__}: {e}") from None
-        finally:
-            state["pending"] -= 1
         state["served"] += 1
         return JSONResponse(result)
 
     return app
-
-
-def _score(spec: RewardSpec, req: RewardRequest, tokenizer: TokenizerLike | None) -> dict[str, Any]:
-    return score_queries(
-        spec,
-        req.query,
-        req.prompts,
-        req.labels,
-        tokenizer=tokenizer,
-        response_token_ids=req.response_token_ids,
-        finish_reasons=req.finish_reasons,
-        tasks=req.tasks,
-        answer_types=req.answer_types,
-    )

@@ -1,4 +1,4 @@
-"""longcot rewards as TRL ``GRPOTrainer`` reward functions (TRL >= 1.16).
+"""longcot rewards as TRL ``GRPOTrainer`` reward functions (tested with TRL 1.16).
 
 TRL calls each reward function as
 ``f(prompts=..., completions=..., completion_ids=..., **columns)`` and wants one
@@ -14,10 +14,13 @@ without them it falls back to ``len(ids) >= spec.max_length``. Set
 ``spec.max_length`` to ``GRPOConfig.max_completion_length``.
 
 GRPO gives one advantage to all tokens of a completion, so the per-token
-streams of the paper (§4.6) collapse to scalars here: the outcome reward, and
-the repetition stream's plain sum (``penalty x repeated tokens``). The
-token-level credit assignment needs a per-token trainer (longcot's own, or
-verl with :class:`longcot.adapters.verl.LongcotRewardManager`).
+streams of the paper (§4.6) collapse to one number per completion:
+:func:`longcot.rewards.scalar_reward`, the multi-stream discounted return at
+the first position (the outcome on the end-of-sequence token with γ = 1, plus
+the repetition penalty discounted by γ_p = 0.99 from the start). The
+``"outcome"`` and ``"repetition"`` components split that number in two, so
+their sum is the ``"total"``. Token-level credit assignment needs a per-token
+trainer (longcot's own).
 
 Example::
 
@@ -35,7 +38,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from ..rewards import REPETITION, Response, RewardSpec, batch_metrics
+from ..rewards import (
+    REPETITION,
+    Response,
+    RewardSpec,
+    batch_metrics,
+    repetition_penalty,
+    scalar_reward,
+)
+from ..rewards.streams import discounted_returns
+from .common import stream_share
 
 Component = Literal["total", "outcome", "repetition"]
 _NAMES = {
@@ -120,19 +132,7 @@ class _TRLReward:
         responses = self._responses(completions, completion_ids)
         n = len(responses)
         if self.component == "repetition":
-            from ..rewards import repetition_penalty
-
-            spec = self.spec
-            return [
-                float(
-                    repetition_penalty(
-                        r.token_ids, ngram=spec.ngram, penalty=spec.repetition_penalty
-                    ).sum()
-                )
-                if spec.repetition_penalty
-                else 0.0
-                for r in responses
-            ]
+            return [self._repetition_only(r) for r in responses]
         golds = self._column(columns, self.gold_column, n)
         if golds is None:
             available = sorted(
@@ -155,12 +155,30 @@ class _TRLReward:
         if callable(log_extra):
             log_extra("longcot_status", [s.verdict.status for s in samples])
             log_extra("longcot_extracted", [s.verdict.extracted for s in samples])
-        if self.component == "outcome":
-            return [s.outcome_reward for s in samples]
-        return [
-            None if s.skipped else float(s.outcome_reward + s.streams[REPETITION].sum())
-            for s in samples
-        ]
+        totals = [scalar_reward(s) for s in samples]
+        if self.component == "total":
+            return totals
+        # outcome = total minus the repetition stream's share (its discounted return at
+        # the first position), so the two components add up to the total exactly.
+        out: list[float | None] = []
+        for sample, total in zip(samples, totals, strict=True):
+            if total is None:
+                out.append(None)
+                continue
+            out.append(total - stream_share(sample, REPETITION))
+        return out
+
+    def _repetition_only(self, response: Response) -> float:
+        """The repetition stream's discounted return at the first position, without grading:
+        the same numbers :meth:`RewardSpec.score_one` puts in that stream (clamped)."""
+        spec = self.spec
+        ids = list(response.token_ids)
+        if not spec.repetition_penalty or len(ids) < spec.ngram:
+            return 0.0
+        dense = repetition_penalty(ids, ngram=spec.ngram, penalty=spec.repetition_penalty)
+        low, high = spec.clamp
+        # The end-of-sequence position after them holds 0: it does not change the return at 0.
+        return float(discounted_returns(dense.clip(low, high), spec.gamma_repetition)[0])
 
 
 def get_reward_func(
@@ -176,10 +194,11 @@ def get_reward_func(
 
     Args:
         spec (`RewardSpec`): reward settings; ``max_length`` in tokens.
-        component (`str`, *optional*, defaults to `"total"`): ``"total"``, the
-            outcome reward plus the repetition sum (``None`` for skipped samples);
-            ``"outcome"``, the cosine reward alone; ``"repetition"``, the sum of the
-            dense penalty alone (no grading, never ``None``).
+        component (`str`, *optional*, defaults to `"total"`): ``"total"``,
+            :func:`~longcot.rewards.scalar_reward` (``None`` for skipped samples);
+            ``"repetition"``, the repetition stream's discounted return at the first
+            position (no grading, never ``None``); ``"outcome"``, the total minus
+            that (the cosine reward and any other last-token stream).
         gold_column (`str`, *optional*, defaults to `"answer"`): dataset column with the gold answer.
         task_column, answer_type_column (`str`, *optional*): per-row ``verify`` task
             and answer type, used when the dataset has them, else ``spec.task``.

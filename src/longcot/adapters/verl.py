@@ -1,48 +1,103 @@
-"""longcot rewards in verl: a ``compute_score`` function and a token-level reward manager.
+r"""longcot rewards in verl 0.9.x: a ``compute_score`` function and a reward-loop manager.
 
-**compute_score** (verl's ``custom_reward_function``) scores one response from
-its text. verl does not pass token ids or the finish reason to it, so lengths
-are re-counted with the policy tokenizer (``tokenizer`` in ``reward_kwargs``)
-and truncation is ``length >= max_length`` unless ``extra_info`` carries
-``truncated``; set ``exceed_margin: 16`` in the reward YAML to absorb
-re-tokenization drift. The repetition stream can only enter as its sum::
+Tested against verl 0.9.1's own code (``tests/test_adapters_verl_peer.py``):
+its Hydra config, ``get_custom_reward_fn``, ``load_reward_manager``,
+``RewardLoopWorker`` and, with Ray, ``RewardLoopManager``. Older verl releases
+used other keys and another manager interface; they are not supported.
 
-    custom_reward_function.path=pkg://longcot.adapters.verl
-    custom_reward_function.name=compute_score
-    +custom_reward_function.reward_kwargs.config=recipes/rewards_paper.yaml
-    +custom_reward_function.reward_kwargs.tokenizer=/path/to/policy
+**Where verl 0.9 puts a rule reward.** verl 0.9 writes ``rm_scores`` in two
+places, both from *one float per response*:
 
-**LongcotRewardManager** keeps the paper's token-level streams (§4.6). verl
-hands a reward manager the whole batch (response ids, attention mask), so it
-writes a per-token reward tensor: the dense repetition penalty on the repeated
-tokens and the cosine reward on the last one (end-of-sequence included). verl's GAE has a single γ, so
-each stream is first folded (``rewards.streams.fold_discount``) so that its
-undiscounted return equals its own γ-discounted return. Run verl with
-``algorithm.gamma=1.0 algorithm.lam=1.0`` (the paper's λ) for the advantage to
-be exactly ``Σ_m Σ_l γ_m^l r_{m,t+l} - V(s_t)``::
+- the agent loop (``AgentLoopWorker._postprocess``), the path every rule reward
+  takes: ``rm_scores[i, valid_length_i - 1] = reward_score_i``, the last valid
+  response token (the end-of-sequence one when the response finished);
+- ``RewardLoopManager.compute_rm_score``, through the manager class's
+  ``assemble_rm_scores(data, scores)``, reached only when a reward *model* is
+  enabled and colocated (``reward.reward_model.enable=True`` without
+  ``enable_resource_pool``); ``scores`` are again the per-response floats.
 
-    reward_model.reward_manager.source=importlib
-    reward_model.reward_manager.name=LongcotRewardManager
-    reward_model.reward_manager.module.path=pkg://longcot.adapters.verl
-    +reward_model.reward_kwargs.config=recipes/rewards_paper.yaml
+So verl 0.9 has **no per-token path for a rule reward**: the paper's dense
+repetition stream (§4.6) cannot be placed on its own tokens. Both entry points
+below therefore return :func:`longcot.rewards.scalar_reward`, the multi-stream
+discounted return at the first position, :math:`\sum_m \sum_l \gamma_m^l
+r_{m,l}` (the outcome plus the γ_p = 0.99-discounted repetition penalty), which
+verl places on the last token. With ``algorithm.gamma=1.0 algorithm.lam=1.0``
+every token's return is that number: the credit a sequence-level trainer gives.
 
-(key names as in verl ≥ 0.5; older versions select managers by registered
-name only). Per-token KL stays verl's (``algorithm.use_kl_in_reward``).
-Skipped samples (``bad_gold``) get all-zero rewards; verl cannot drop them, so
-they are reported in ``reward_extra_info["skipped"]``.
+**compute_score** (``reward.custom_reward_function``) scores one response
+from its text; verl's reward managers call it as ``compute_score(data_source=,
+solution_str=, ground_truth=, extra_info=, **reward_kwargs)``, with
+``solution_str`` decoded *without* special tokens, so the end-of-sequence is
+gone and truncation is inferred from the budget (``extra_info["truncated"]``
+overrides; see ``longcot.adapters.common``)::
+
+    reward.custom_reward_function.path=pkg://longcot.adapters.verl
+    reward.custom_reward_function.name=compute_score
+    +reward.custom_reward_function.reward_kwargs.config=recipes/rewards_paper.yaml
+    +reward.custom_reward_function.reward_kwargs.max_length=14336
+    +reward.custom_reward_function.reward_kwargs.tokenizer=/path/to/policy
+
+(verl 0.9 ignores the top-level ``custom_reward_function.*`` keys of older
+releases and falls back to its default scorer.)
+
+**LongcotRewardManager** (recommended) reads the response *token ids*, so
+lengths are exact and a response is finished exactly when its last valid token
+is an end-of-sequence id; concurrent ``run_single`` calls are graded together::
+
+    reward.reward_manager.source=importlib
+    reward.reward_manager.name=LongcotRewardManager
+    reward.reward_manager.module.path=pkg://longcot.adapters.verl
+    +reward.reward_kwargs.config=recipes/rewards_paper.yaml
+
+``reward.reward_kwargs`` takes ``config`` (a reward YAML), flat
+``RewardSpec`` overrides, and ``eos_token_ids`` (extra ids that end a
+generation); ``max_length`` defaults to
+``actor_rollout_ref.rollout.response_length``. Per-token KL stays verl's
+(``algorithm.use_kl_in_reward``). Skipped samples (``bad_gold``) get 0: verl
+cannot drop them, so ``reward_extra_info["skipped"]`` flags them; every
+response carries the same ``reward_extra_info`` keys (verl stacks them by key).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+import contextlib
+import logging
+import weakref
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
+from ..rewards import (
+    REPETITION,
+    Response,
+    RewardSpec,
+    SampleRewards,
+    scalar_reward,
+)
+from .batching import MicroBatcher
+from .common import (
+    decide_finish,
+    eos_token_ids,
+    load_tokenizer,
+    response_from_text,
+    stream_share,
+)
 
-from ..rewards import CORRECTNESS, REPETITION, Response, RewardSpec, SampleRewards, combine_streams
-from ..rewards.streams import sparse_stream
-from .common import load_tokenizer, response_from_text
+log = logging.getLogger(__name__)
+
+EXTRA_KEYS: tuple[str, ...] = (
+    "acc",
+    "outcome_reward",
+    "repetition_reward",
+    "length",
+    "truncated",
+    "exceeded",
+    "skipped",
+    "finish_guessed",
+    "status",
+    "pred",
+)
+"""``reward_extra_info`` keys of every response (``compute_score`` adds ``score``)."""
 
 
 def _spec(config: str | None, overrides: dict[str, Any]) -> RewardSpec:
@@ -65,18 +120,22 @@ def _cached_spec(config: str | None, overrides: tuple[tuple[str, Any], ...]) -> 
     return RewardSpec.from_dict(dict(overrides))
 
 
-def _extra(sample: SampleRewards) -> dict[str, Any]:
-    # Same keys and types for every sample: verl stacks them into arrays.
-    return {
-        "acc": 1.0 if sample.outcome == "correct" else 0.0,
-        "outcome_reward": 0.0 if sample.skipped else float(sample.outcome_reward),
-        "repetition_reward": float(sample.streams[REPETITION].sum()),
-        "length": sample.length,
-        "truncated": sample.truncated,
-        "skipped": sample.skipped,
+def _extra(sample: SampleRewards, *, finish_guessed: bool) -> dict[str, Any]:
+    # Same keys and types for every sample: verl stacks them into arrays by key.
+    kept = not sample.skipped
+    out = {
+        "acc": 1.0 if kept and sample.outcome == "correct" else 0.0,
+        "outcome_reward": float(sample.outcome_reward) if kept else 0.0,
+        "repetition_reward": stream_share(sample, REPETITION),
+        "length": int(sample.length),
+        "truncated": bool(sample.truncated),
+        "exceeded": bool(sample.exceeded),
+        "skipped": bool(sample.skipped),
+        "finish_guessed": bool(finish_guessed),
         "status": sample.verdict.status,
         "pred": sample.verdict.extracted or "",
     }
+    return {k: out[k] for k in EXTRA_KEYS}
 
 
 def compute_score(
@@ -89,15 +148,14 @@ def compute_score(
     tokenizer: str | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
-    """verl's reward function contract; returns ``{"score": ..., ...}``.
+    """verl's custom reward function contract; returns ``{"score": ..., **EXTRA_KEYS}``.
 
-    ``score`` is the outcome reward plus the repetition penalty's sum (0 for a
-    skipped sample); the other keys (``acc``, ``outcome_reward``,
-    ``repetition_reward``, ``length``, ``truncated``, ``skipped``, ``status``,
-    ``pred``) land in verl's ``reward_extra_info``. ``config``, ``tokenizer``
-    and flat ``RewardSpec`` overrides come from verl's ``reward_kwargs``.
-    ``extra_info`` may carry ``task``, ``answer_type``, ``truncated`` and
-    ``response_ids`` (the generated ids: then no re-tokenization).
+    ``score`` is :func:`~longcot.rewards.scalar_reward` (0 for a skipped
+    sample). ``config``, ``tokenizer`` and flat ``RewardSpec`` overrides come
+    from ``reward.custom_reward_function.reward_kwargs``. ``extra_info`` (the
+    dataset row's, plus verl's ``num_turns``) may carry ``task``,
+    ``answer_type``, ``truncated`` and ``response_ids`` (the generated ids,
+    end-of-sequence excluded: then no re-tokenization).
     """
     del data_source  # the task comes from extra_info["task"] or the spec, never from a name table
     spec = _spec(config, overrides)
@@ -106,8 +164,13 @@ def compute_score(
     finish = None if truncated is None else ("length" if truncated else "stop")
     if info.get("response_ids") is not None:
         ids = [int(t) for t in info["response_ids"]]
-        if finish is None:
-            finish = "length" if len(ids) >= spec.max_length else "stop"
+        finish, source = decide_finish(
+            len(ids),
+            max_length=spec.max_length,
+            ended_with_eos=False,
+            finish_reason=finish,
+            slack=0,
+        )
         response = Response(solution_str, ids, finish)
     elif tokenizer:
         r = response_from_text(
@@ -116,11 +179,12 @@ def compute_score(
             max_length=spec.max_length,
             finish_reason=finish,
         )
-        response = Response(r.text, r.token_ids, r.finish_reason)
+        response, source = Response(r.text, r.token_ids, r.finish_reason), r.finish_source
     else:
         raise ValueError(
-            "compute_score needs token lengths: set reward_kwargs.tokenizer to the policy's "
-            "tokenizer, or put response_ids in extra_info"
+            "compute_score needs token lengths: set "
+            "+reward.custom_reward_function.reward_kwargs.tokenizer to the policy's tokenizer, "
+            "or put response_ids in extra_info"
         )
     (sample,) = spec.score_batch(
         [ground_truth],
@@ -128,86 +192,127 @@ def compute_score(
         tasks=[info.get("task") or spec.task],
         answer_types=[info.get("answer_type")],
     )
-    extra = _extra(sample)
-    score = 0.0 if sample.skipped else extra["outcome_reward"] + extra["repetition_reward"]
-    return {"score": score, **extra}
+    score = scalar_reward(sample)
+    return {
+        "score": 0.0 if score is None else score,
+        **_extra(sample, finish_guessed=source == "guessed"),
+    }
+
+
+def _manager_settings(config: Any) -> tuple[str | None, dict[str, Any], tuple[int, ...]]:
+    """``(yaml path, RewardSpec overrides, extra eos ids)`` from ``config.reward.reward_kwargs``."""
+    reward = config.get("reward") if hasattr(config, "get") else None
+    kwargs = dict((reward.get("reward_kwargs") if reward is not None else None) or {})
+    path = kwargs.pop("config", None)
+    extra_eos = tuple(int(i) for i in (kwargs.pop("eos_token_ids", None) or ()))
+    if "max_length" not in kwargs:
+        try:
+            kwargs["max_length"] = int(config.actor_rollout_ref.rollout.response_length)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            if not path:
+                raise ValueError(
+                    "LongcotRewardManager needs reward settings: set "
+                    "+reward.reward_kwargs.config=<reward YAML> (and/or "
+                    "+reward.reward_kwargs.max_length=<generation budget>)"
+                ) from None
+    return path, kwargs, extra_eos
 
 
 class LongcotRewardManager:
-    """A verl reward manager writing longcot's per-token reward streams.
+    """verl 0.9 reward-loop manager: exact token lengths, one scalar per response.
 
-    Follows verl's ``AbstractRewardManager`` interface (duck-typed, so longcot
-    does not depend on verl): ``__init__(tokenizer, num_examine, compute_score,
-    reward_fn_key, **reward_kwargs)`` and ``__call__(data, return_dict)``.
-    ``reward_kwargs`` take ``config`` (a reward YAML) and flat ``RewardSpec``
-    overrides; ``compute_score`` is ignored (grading is ``verify.grade_many``).
+    verl builds it as ``cls(config=<trainer config>, tokenizer=..., compute_score=...,
+    reward_router_address=..., reward_model_tokenizer=...)`` (``load_reward_manager``)
+    and calls ``await run_single(data)`` once per response, expecting
+    ``{"reward_score": float, "reward_extra_info": {...}}``. ``compute_score`` is
+    not used: grading is ``verify.grade_many``. Duck-typed on verl's
+    ``RewardManagerBase``, so longcot does not depend on verl.
     """
 
     def __init__(
         self,
+        config: Any,
         tokenizer: Any,
-        num_examine: int = 0,
         compute_score: Any = None,
-        reward_fn_key: str = "data_source",
-        config: str | None = None,
-        **overrides: Any,
+        reward_router_address: str | None = None,
+        reward_model_tokenizer: Any = None,
+        **kwargs: Any,
     ) -> None:
+        self.config = config
         self.tokenizer = tokenizer
-        self.num_examine = num_examine
-        self.reward_fn_key = reward_fn_key
-        self.spec = _spec(config, overrides)
-        eos = getattr(tokenizer, "eos_token_id", None)
-        self.eos_ids = set(eos if isinstance(eos, list | tuple) else [eos]) - {None}
-
-    def __call__(self, data: Any, return_dict: bool = False):
-        import torch
-
-        # Rewards already computed upstream (verl's reward loop). TensorDict
-        # refuses `in` on itself, so test keys() as verl does.
-        if "rm_scores" in data.batch.keys():  # noqa: SIM118
-            scores = data.batch["rm_scores"]
-            return {"reward_tensor": scores, "reward_extra_info": {}} if return_dict else scores
-        prompt_len = data.batch["prompts"].shape[-1]
-        responses_t = data.batch["responses"]
-        valid = data.batch["attention_mask"][:, prompt_len:].sum(-1).tolist()
-        width = responses_t.shape[-1]
-        responses, golds, tasks, types = [], [], [], []
-        for i in range(len(data)):
-            ids = responses_t[i, : valid[i]].tolist()
-            finished = bool(ids) and ids[-1] in self.eos_ids
-            if finished:
-                ids = ids[:-1]  # lengths exclude end-of-sequence
-            truncated = not finished and valid[i] >= min(width, self.spec.max_length)
-            text = self.tokenizer.decode(ids, skip_special_tokens=True)
-            responses.append(Response(text, ids, "length" if truncated else "stop"))
-            golds.append(data.non_tensor_batch["reward_model"][i]["ground_truth"])
-            extra = data.non_tensor_batch.get("extra_info")
-            info = extra[i] if extra is not None and isinstance(extra[i], dict) else {}
-            tasks.append(info.get("task") or self.spec.task)
-            types.append(info.get("answer_type"))
-        samples = self.spec.score_batch(golds, responses, tasks=tasks, answer_types=types)
-        reward = torch.zeros(responses_t.shape, dtype=torch.float32)
-        extra_info: dict[str, list] = defaultdict(list)
-        for i, sample in enumerate(samples):
-            if not sample.skipped and valid[i] > 0:
-                reward[i, : valid[i]] = torch.from_numpy(self._row(sample, valid[i])).float()
-            for key, value in _extra(sample).items():
-                extra_info[key].append(value)
-        return (
-            {"reward_tensor": reward, "reward_extra_info": dict(extra_info)}
-            if return_dict
-            else reward
+        self.compute_score = compute_score
+        self.reward_router_address = reward_router_address
+        self.reward_model_tokenizer = reward_model_tokenizer
+        path, overrides, extra_eos = _manager_settings(config)
+        overrides.update(kwargs)
+        self.spec = _spec(path, overrides)
+        model_path = None
+        with contextlib.suppress(AttributeError):  # a config without a model section
+            model_path = config.actor_rollout_ref.model.path
+        self.eos_ids = frozenset(eos_token_ids(tokenizer, model_path) + extra_eos)
+        if not self.eos_ids:
+            raise ValueError(
+                "LongcotRewardManager: the tokenizer has no eos_token_id; set "
+                "+reward.reward_kwargs.eos_token_ids=[...]"
+            )
+        self._batchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        log.info(
+            "LongcotRewardManager: max_length=%d, end-of-sequence ids %s",
+            self.spec.max_length,
+            sorted(self.eos_ids),
         )
 
-    def _row(self, sample: SampleRewards, n_tokens: int) -> np.ndarray:
-        """Folded per-token rewards over the ``n_tokens`` valid response positions.
+    def _batcher(self) -> MicroBatcher:
+        loop = asyncio.get_running_loop()
+        batcher = self._batchers.get(loop)
+        if batcher is None:
+            batcher = MicroBatcher(self._score, max_batch_items=256, max_concurrency=2)
+            self._batchers[loop] = batcher
+        return batcher
 
-        The outcome goes on the last valid position, the end-of-sequence token
-        when there is one (as verl's own managers place it), so the decision to
-        stop is credited with the answer's reward; repetition penalties stay on
-        their tokens.
-        """
-        dense = np.zeros(n_tokens)
-        dense[: sample.length] = sample.streams[REPETITION][:n_tokens]
-        streams = {CORRECTNESS: sparse_stream(sample.outcome_reward, n_tokens), REPETITION: dense}
-        return combine_streams(streams, self.spec.gammas)
+    def _score(self, calls: list[tuple[Any, Response, str, str | None]]) -> list[SampleRewards]:
+        golds, responses, tasks, types = (list(x) for x in zip(*calls, strict=True))
+        return self.spec.score_batch(golds, responses, tasks=tasks, answer_types=types)
+
+    async def run_single(self, data: Any) -> dict[str, Any]:
+        """Score the last response of ``data`` (a one-row verl ``DataProto``)."""
+        item = data[-1:][0]  # multi-sequence outputs: the last one, as verl's managers do
+        responses = item.batch["responses"]
+        width = responses.shape[-1]
+        valid = int(item.batch["attention_mask"][-width:].sum())
+        ids = [int(t) for t in responses[:valid].tolist()]
+        ended = bool(ids) and ids[-1] in self.eos_ids
+        if ended:
+            ids = ids[:-1]  # lengths exclude end-of-sequence
+        finish, source = decide_finish(
+            len(ids), max_length=self.spec.max_length, ended_with_eos=ended, slack=0
+        )
+        text = self.tokenizer.decode(ids, skip_special_tokens=True)
+        gold = item.non_tensor_batch["reward_model"]["ground_truth"]
+        info = item.non_tensor_batch.get("extra_info", None)
+        info = info if isinstance(info, dict) else {}
+        call = (
+            gold,
+            Response(text, ids, finish),
+            info.get("task") or self.spec.task,
+            info.get("answer_type"),
+        )
+        sample = await self._batcher().submit(call)
+        score = scalar_reward(sample, positions=valid)
+        return {
+            "reward_score": 0.0 if score is None else score,
+            "reward_extra_info": _extra(sample, finish_guessed=source == "guessed"),
+        }
+
+    @classmethod
+    def assemble_rm_scores(cls, data: Any, scores: list[float]) -> Any:
+        """verl's placement (``RewardManagerBase.assemble_rm_scores``): each score on
+        its response's last valid token; zeros elsewhere."""
+        import torch
+
+        prompt_length = data.batch["prompts"].size(1)
+        valid = data.batch["attention_mask"][:, prompt_length:].sum(dim=1)
+        rm_scores = torch.zeros_like(data.batch["responses"], dtype=torch.float32)
+        rows = torch.arange(rm_scores.size(0), device=rm_scores.device)
+        rm_scores[rows, valid - 1] = rm_scores.new_tensor(scores)
+        return rm_scores
