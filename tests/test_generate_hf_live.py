@@ -78,3 +78,26 @@ def test_unusable_fast_path_is_said_once_and_reported(tiny_model_dir, caplog):
     assert len(warnings) == 1 and "'eager'" in warnings[0].message
     assert backend.stats == {"shared_prefix": 0.0}
     assert model.config._attn_implementation == "eager"
+
+
+def test_token_logprobs_match_the_trainers_scoring(live):
+    # What the trainer's importance-sampling correction compares: the rollout engine's
+    # log-probs against its own; on the same weights they agree to float rounding.
+    from longcot.train.rl.scoring import PolicyScorer, SequenceBatch
+
+    model, tokenizer = live
+    backend = HFBackend(model, tokenizer)
+    params = SamplingParams(
+        n=2, temperature=0.7, top_p=0.9, max_new_tokens=8, seed=1, logprobs=True
+    )
+    [completions] = backend.generate(PROMPTS[:1], params)
+    prompt = backend.encode(PROMPTS[0])
+    scorer = PolicyScorer(model, temperature=0.7)
+    model.eval()
+    for c in completions:
+        assert len(c.extra["token_logprobs"]) == len(c.token_ids)
+        ids = torch.tensor([prompt + list(c.token_ids)])
+        batch = SequenceBatch(ids, torch.ones_like(ids), len(prompt))
+        with torch.no_grad():
+            logp, _ = scorer(batch.input_ids, batch.attention_mask, batch.prompt_width)
+        assert torch.allclose(logp[0], torch.tensor(c.extra["token_logprobs"]), atol=1e-4)

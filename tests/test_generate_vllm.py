@@ -109,7 +109,10 @@ def test_sampling_params_translation():
         "seed": 3,
         "stop": ["</s>"],
         "skip_special_tokens": True,
+        "logprobs": None,
     }
+    with_lp = to_vllm_sampling_params(SamplingParams(logprobs=True), FakeVLLM)
+    assert with_lp["logprobs"] == 0  # the sampled token's own log-prob only
     greedy = to_vllm_sampling_params(SamplingParams(temperature=0), FakeVLLM)
     assert greedy["top_p"] == 1.0 and greedy["stop"] is None
 
@@ -205,3 +208,24 @@ def test_seeded_generation_sends_one_request_per_sample_and_regroups(monkeypatch
     ]
     [(requests, sampling)] = backend.llm.calls
     assert len(requests) == 6 and all(sp["n"] == 1 for sp in sampling)
+
+
+def test_sampled_token_logprobs_are_kept_and_split_at_eos():
+    from types import SimpleNamespace
+
+    from longcot.generate.vllm_backend import completions_from_vllm
+
+    lp = lambda v: SimpleNamespace(logprob=v)  # noqa: E731
+    out = SimpleNamespace(
+        index=0,
+        text="42",
+        token_ids=[10, 11, 2],
+        finish_reason="stop",
+        stop_reason=None,
+        cumulative_logprob=None,
+        logprobs=[{10: lp(-0.1)}, {11: lp(-0.2)}, {2: lp(-0.3)}],
+    )
+    [c] = completions_from_vllm(SimpleNamespace(prompt_token_ids=[1, 2], outputs=[out]), [2])
+    assert c.token_ids == (10, 11)
+    assert c.extra["token_logprobs"] == [-0.1, -0.2]
+    assert c.extra["eos_logprob"] == -0.3 and c.extra["eos_token_id"] == 2

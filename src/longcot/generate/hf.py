@@ -272,6 +272,7 @@ class HFBackend:
                     pad_id=self.pad_id,
                     stop_watcher=watcher,
                     shared_prefix=self.shared_prefix,
+                    logprobs=params.logprobs,
                 )
                 for r, out in enumerate(outputs):
                     rows[(item.prompts[r // item.count], samples[r % item.count])] = out
@@ -289,6 +290,10 @@ class HFBackend:
         extra: dict = {}
         if row.eos_token_id is not None:
             extra["eos_token_id"] = row.eos_token_id
+        if row.logprobs is not None:
+            extra["token_logprobs"] = list(row.logprobs)
+            if row.eos_logprob is not None:
+                extra["eos_logprob"] = row.eos_logprob
         if params.stop:
             text, matched = cut_at_stop(text, params.stop)
             if matched is not None:

@@ -48,6 +48,9 @@ class RowOutput:
     stopped_by_string: bool = False
     eos_token_id: int | None = None
     """The end-of-sequence token that ended the row (not in ``token_ids``)."""
+    logprobs: list[float] | None = None
+    """Per generated token, its log-prob under ``softmax(logits / temperature)`` (when asked)."""
+    eos_logprob: float | None = None
 
 
 @dataclass
@@ -106,6 +109,7 @@ def decode_group(
     pad_id: int,
     stop_watcher: StopWatcher | None = None,
     shared_prefix: bool = False,
+    logprobs: bool = False,
 ) -> list[RowOutput]:
     """Generate ``n`` continuations of each prompt; return ``len(prompts) * n`` rows.
 
@@ -115,7 +119,8 @@ def decode_group(
         uniforms: ``(len(prompts) * n, max(new_token_caps))``, one uniform per row and step.
         eos_ids: tokens that end a row; they are not part of its ``token_ids``.
         shared_prefix: keep one copy of each prompt's KV cache for its ``n`` rows and
-            use shared-prefix attention (the model must have passed ``shared_prefix.enable``).
+            use shared-prefix attention (the model must have passed ``shared_prefix.unusable_reason``).
+        logprobs: also record each chosen token's log-prob (``RowOutput.logprobs``).
     """
     device = model.device
     num_rows = len(prompts) * n
@@ -140,28 +145,52 @@ def decode_group(
         positions=torch.tensor([len(p) for p in prompts for _ in range(n)], device=device),
     )
     generated: list[list[int]] = [[] for _ in range(num_rows)]
+    token_logprobs: list[list[float]] = [[] for _ in range(num_rows)]
     results: list[RowOutput | None] = [None] * num_rows
     eos = set(eos_ids)
 
     for step in range(max_steps):
         tokens = select_tokens(logits, temperature, top_p, uniforms[batch.index, step].to(device))
+        chosen_lp = (
+            torch.log_softmax(logits.float() / (temperature or 1.0), dim=-1)
+            .gather(-1, tokens.unsqueeze(-1))
+            .squeeze(-1)
+            .tolist()
+            if logprobs
+            else None
+        )
         running: list[int] = []
-        for row, token in zip(batch.rows, tokens.tolist(), strict=True):
+        for b, (row, token) in enumerate(zip(batch.rows, tokens.tolist(), strict=True)):
             if results[row] is not None:
                 continue  # finished, waiting to be dropped from the batch
             if token in eos:
-                results[row] = RowOutput(generated[row], "stop", eos_token_id=token)
+                results[row] = RowOutput(
+                    generated[row],
+                    "stop",
+                    eos_token_id=token,
+                    logprobs=token_logprobs[row] if logprobs else None,
+                    eos_logprob=chosen_lp[b] if chosen_lp is not None else None,
+                )
                 continue
             generated[row].append(token)
+            if chosen_lp is not None:
+                token_logprobs[row].append(chosen_lp[b])
             running.append(row)
         if stop_watcher:
             hits = stop_watcher.hits([generated[row] for row in running])
             for row, hit in zip(running, hits, strict=True):
                 if hit:
-                    results[row] = RowOutput(generated[row], "stop", stopped_by_string=True)
+                    results[row] = RowOutput(
+                        generated[row],
+                        "stop",
+                        stopped_by_string=True,
+                        logprobs=token_logprobs[row] if logprobs else None,
+                    )
         for row in running:
             if results[row] is None and len(generated[row]) >= caps[row]:
-                results[row] = RowOutput(generated[row], "length")
+                results[row] = RowOutput(
+                    generated[row], "length", logprobs=token_logprobs[row] if logprobs else None
+                )
 
         finished = [b for b, row in enumerate(batch.rows) if results[row] is not None]
         if len(finished) == len(batch.rows):

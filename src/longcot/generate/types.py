@@ -53,6 +53,12 @@ class SamplingParams:
     ``openai`` backend sends ``seed + sample index`` with each one-sample request."""
     stop: tuple[str, ...] = ()
     """Strings that end a completion when generated; the returned text excludes them."""
+    logprobs: bool = False
+    """Also return the log-probability of each generated token under the sampling
+    distribution before top-p (``softmax(logits / temperature)``) in
+    ``Completion.extra["token_logprobs"]`` (and ``eos_logprob``): what a trainer
+    needs to correct for a rollout engine whose numbers differ from its own
+    (truncated importance sampling). Supported by ``hf`` and ``vllm``."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -91,7 +97,8 @@ class Completion:
     """Backend-specific details. Keys in use: ``stop`` (the stop string that ended
     the completion; absent when it ended with end-of-sequence or at the cap),
     ``eos_token_id`` (hf, vllm: the end-of-sequence token that ended it, which a
-    trainer scores as the last action), ``cumulative_logprob`` (vllm), ``finish_reason`` (openai: the server's own value,
+    trainer scores as the last action), ``token_logprobs`` / ``eos_logprob`` (hf,
+    vllm, when ``SamplingParams.logprobs``), ``cumulative_logprob`` (vllm), ``finish_reason`` (openai: the server's own value,
     e.g. ``content_filter``), ``usage_missing`` (openai: the server sent no usage)."""
 
     @property

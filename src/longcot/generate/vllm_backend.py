@@ -53,7 +53,16 @@ def completions_from_vllm(output, eos_ids: Iterable[int] = ()) -> list[Completio
         elif finish == "stop" and token_ids:
             ender = {stop_reason} if isinstance(stop_reason, int) else eos
             if token_ids[-1] in ender:
-                extra["eos_token_id"] = token_ids.pop()
+                extra["eos_token_id"] = token_ids[-1]
+        sampled = list(out.token_ids)
+        if getattr(out, "logprobs", None):
+            # One {token_id: Logprob} dict per generated token, the sampled one included.
+            lps = [d[t].logprob for t, d in zip(sampled, out.logprobs, strict=False)]
+            extra["token_logprobs"] = lps[: len(token_ids) - ("eos_token_id" in extra)]
+            if "eos_token_id" in extra and len(lps) == len(token_ids):
+                extra["eos_logprob"] = lps[-1]
+        if "eos_token_id" in extra:
+            token_ids.pop()
         if out.cumulative_logprob is not None:
             extra["cumulative_logprob"] = out.cumulative_logprob
         completions.append(
@@ -86,6 +95,8 @@ def to_vllm_sampling_params(
         seed=params.seed if seed is None else seed,
         stop=list(params.stop) or None,
         skip_special_tokens=True,
+        # 0: the sampled token's own log-prob, no alternatives (what importance sampling needs).
+        logprobs=0 if params.logprobs else None,
     )
 
 
