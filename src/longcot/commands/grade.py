@@ -2,7 +2,10 @@
 
 Each input line is an object with ``response`` and ``gold``, and optionally
 ``task`` and ``answer_type``; every other field is copied to the output,
-which adds ``verdict`` (status, extracted, reason, correct).
+which adds ``verdict`` (status, extracted, reason, correct). Every line is
+checked before any grading starts, and a bad one is reported as
+``file:line: what is wrong``. ``--extract strict`` reads only a box or an
+English answer phrase (see ``longcot.verify.grade``).
 """
 
 from __future__ import annotations
@@ -14,9 +17,32 @@ from pathlib import Path
 
 from longcot.constants import THINK_MARKERS
 from longcot.jsonl import JsonlError, iter_objects
-from longcot.verify import TASKS, grade_many
+from longcot.verify import EXTRACT_POLICIES, TASKS, grade_many
+from longcot.verify.tasks import check_task_name
+from longcot.verify.theoremqa import ANSWER_TYPES
 
 CHUNK = 256  # items per grade_many call: keeps the progress bar moving and memory flat
+
+
+def check_task_fields(task: object, answer_type: object) -> str | None:
+    """What is wrong with a line's ``task`` / ``answer_type``, or None.
+
+    ``theoremqa`` needs one of its answer types; the other built-in tasks take
+    none (``null`` is fine); a ``module:function`` task may use any string.
+    """
+    if not isinstance(task, str):
+        return f"field 'task' must be a string, got {type(task).__name__}"
+    try:
+        check_task_name(task)
+    except ValueError as e:
+        return f"field 'task': {e}"
+    if answer_type is not None and not isinstance(answer_type, str):
+        return f"field 'answer_type' must be a string or null, got {type(answer_type).__name__}"
+    if task == "theoremqa" and answer_type not in ANSWER_TYPES:
+        return f"task 'theoremqa' needs 'answer_type', one of {list(ANSWER_TYPES)}; got {answer_type!r}"
+    if task in TASKS and task != "theoremqa" and answer_type is not None:
+        return f"field 'answer_type' is only read by task 'theoremqa', not {task!r}; remove it or set null"
+    return None
 
 
 def read_items(path: Path, default_task: str) -> list[dict]:
@@ -28,6 +54,9 @@ def read_items(path: Path, default_task: str) -> list[dict]:
         if not isinstance(row["response"], str):
             raise JsonlError(f"{path}:{lineno}: field 'response' must be a string")
         row.setdefault("task", default_task)
+        problem = check_task_fields(row["task"], row.get("answer_type"))
+        if problem is not None:
+            raise JsonlError(f"{path}:{lineno}: {problem}")
         items.append(row)
     return items
 
@@ -42,6 +71,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
     p.add_argument(
         "--no-think", action="store_true", help="grade whole responses; ignore <think> blocks"
     )
+    p.add_argument(
+        "--extract",
+        choices=EXTRACT_POLICIES,
+        default="auto",
+        help="auto: box, tag, phrase, ####, bare answer, equation, math span, number; "
+        "strict: box or English answer phrase only",
+    )
     p.set_defaults(func=run)
 
 
@@ -50,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     console = Console(stderr=True)
+    try:
+        check_task_name(args.task)
+    except ValueError as e:
+        console.print(f"[red]error:[/red] --task: {e}")
+        return 2
     try:
         items = read_items(args.input, args.task)
     except (JsonlError, OSError) as e:
@@ -67,7 +108,11 @@ def run(args: argparse.Namespace) -> int:
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
             verdicts = grade_many(
-                chunk, workers=args.workers, timeout=args.timeout, think_markers=markers
+                chunk,
+                workers=args.workers,
+                timeout=args.timeout,
+                think_markers=markers,
+                extract=args.extract,
             )
             for row, verdict in zip(chunk, verdicts, strict=True):
                 counts[verdict.status] += 1

@@ -36,6 +36,7 @@ _DROP = (
 _SYNONYMS = (
     ("\\dfrac", "\\frac"),
     ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
     ("\\geqslant", "\\geq"),
     ("\\leqslant", "\\leq"),
     ("\\le ", "\\leq "),
@@ -56,6 +57,7 @@ _SYNONYMS = (
     ("\\textbf{", "\\text{"),
     ("\\mathrm{", "\\text{"),
     ("\\textrm{", "\\text{"),
+    ("\\textnormal{", "\\text{"),
     ("\\operatorname{", "\\text{"),
 )
 # Degree signs: MATH answers write "30^\circ" and "30" interchangeably.
@@ -74,8 +76,9 @@ _FRAC_HALF_SHORT = re.compile(r"\\frac\s*(\d)\s*\{")  # \frac1{72} -> \frac{1}{7
 _SQRT_SHORT = re.compile(r"\\sqrt\s*(\d|[a-zA-Z])")  # \sqrt2 -> \sqrt{2}
 _VAR_ASSIGN = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=[^=])")
 _LT_GT = re.compile(r"\\([lg])t(?![a-zA-Z])")  # \lt, \gt
-# "≈" / "\approx": "\frac{\sqrt{3}}{3} \approx 0.577" is the exact value before it.
+# "≈" / "\approx" (see normalize_math for which side is kept).
 _APPROX = re.compile(r"\\approx|≈")
+_VARIABLE = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?")
 # "4 4/9" is the mixed number 40/9 (Math-Verify's convention), before spaces go.
 _SPACED_MIXED = re.compile(r"^([+-]?)(\d+)\s+(\d+)/(\d+)(\s*%)?$")
 # A plain unit word after a number: "5 cm", "125 miles", "45 degrees".
@@ -106,7 +109,9 @@ def normalize_math(answer: str, *, drop_var_assignment: bool = True) -> str:
     s = strip_math_delimiters(answer.strip().rstrip(_END_PUNCTUATION)).rstrip(_END_PUNCTUATION)
     approx = _APPROX.search(s)
     if approx and s[: approx.start()].strip():
-        s = s[: approx.start()]
+        head, tail = s[: approx.start()].strip(), s[approx.end() :].strip()
+        # "x \approx 11" states x's value; "\frac{\sqrt{3}}{3} \approx 0.577" is exact first.
+        s = tail if _VARIABLE.fullmatch(head) and tail else head
     s = _LATEX_THOUSANDS.sub("", s)  # before "\!" is dropped below
     for token in _DROP:
         s = s.replace(token, "")

@@ -72,6 +72,8 @@ def _matrix(text: str) -> Structure | None:
         begin, end = f"\\begin{{{env}}}", f"\\end{{{env}}}"
         if text.startswith(begin) and text.endswith(end):
             body = text[len(begin) : -len(end)]
+            if "\\begin{" in body or "\\end{" in body:
+                raise Unsupported("several matrices (a sum or product)")
             if env == "array":
                 spec = _ARRAY_SPEC.match(body)
                 body = body[spec.end() :] if spec else body
