@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 
+import datasets  # a hard dependency (pyproject.toml): a broken install must fail, not skip
 import pytest
 
 from longcot.benchmarks import (
@@ -23,8 +24,6 @@ from longcot.benchmarks import (
 )
 from longcot.benchmarks.hub import mmlu_pro_1k_subset
 from longcot.benchmarks.readers import read_records
-
-datasets = pytest.importorskip("datasets")
 
 
 @pytest.fixture(autouse=True)
@@ -131,7 +130,6 @@ def test_theoremqa_hub_answer_that_does_not_parse_names_the_row(fake_hub):
 
 
 def test_math_train_hub_answer_is_the_last_box(fake_hub):
-    pytest.importorskip("longcot.verify.extract")
     served, calls = fake_hub
     served["DigitalLearningGmbH/MATH-lighteval"] = [
         {

