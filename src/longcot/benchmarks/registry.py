@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, Protocol
 
+# Synthetic tasks (arith, arith_train) are generated in memory by longcot.tasks,
+# which does not import this package at module level, so there is no cycle.
+from longcot.tasks.synthetic import SYNTHETIC
+
 from .benchmark import Benchmark
 from .hub import math_train_from_hub, mmlu_pro_1k_subset, theoremqa_from_hub
 from .parsers import parse_aime, parse_math500, parse_math_train, parse_mmlu_pro, parse_theoremqa
@@ -114,7 +118,9 @@ _REQUIRED = ("name", "task", "default_samples", "load", "prompt", "score")
 
 
 def get_benchmark(name: str) -> BenchmarkLike:
-    """The benchmark registered as ``name``, or a user object ``"module:attr"``.
+    """The benchmark registered as ``name``, a synthetic task
+    (``longcot.tasks.synthetic.SYNTHETIC``: ``arith``, ``arith_train``), or a
+    user object ``"module:attr"``.
 
     The escape hatch imports ``module`` and returns its ``attr``, which must be
     a :class:`Benchmark` or any object with ``name``, ``task``,
@@ -128,9 +134,12 @@ def get_benchmark(name: str) -> BenchmarkLike:
     """
     if name in BENCHMARKS:
         return BENCHMARKS[name]
+    if name in SYNTHETIC:
+        return SYNTHETIC[name]
     if ":" not in name:
         raise ValueError(
-            f"unknown benchmark {name!r}; known benchmarks: {', '.join(sorted(BENCHMARKS))} "
+            f"unknown benchmark {name!r}; known benchmarks: {', '.join(sorted(BENCHMARKS))}; "
+            f"synthetic tasks: {', '.join(sorted(SYNTHETIC))} "
             "(or give your own as 'package.module:attr')"
         )
     module_name, _, attr = name.partition(":")
