@@ -18,6 +18,8 @@ list or equation it parsed as a single number is refused.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .evaluate import Unsupported
 from .extract import boxed_answer
 from .freeform import last_top_level_equals
@@ -47,42 +49,48 @@ def _as_written(pred: str, gold: str, why: str) -> Verdict:
     return Verdict("correct" if same else "incorrect", pred, f"compared as written: {why}")
 
 
+@lru_cache(maxsize=4096)
+def _normalize_reference(gold: str, drop_var_assignment: bool = True) -> str:
+    # References repeat (k samples per problem, the same prompts across RL steps).
+    return normalize_math(gold, drop_var_assignment=drop_var_assignment)
+
+
 def compare_math(pred: str, gold: str) -> Verdict:
     """Grade an extracted answer ``pred`` against the reference ``gold``."""
-    gold = reference_answer(gold)
-    if not normalize_math(gold):
-        return Verdict("bad_gold", pred, "reference answer is empty")
-    gold_rw, pred_rw = rewrite_python_syntax(gold), rewrite_python_syntax(pred)
+    gold_rw, pred_rw = rewrite_python_syntax(reference_answer(gold)), rewrite_python_syntax(pred)
+    gold, reported, pred = gold_rw.text, pred, pred_rw.text
+    gold_norm = _normalize_reference(gold)
+    if not gold_norm:
+        return Verdict("bad_gold", reported, "reference answer is empty")
     if gold_rw.refused or pred_rw.refused:
-        return _as_written(pred, gold, gold_rw.refused or pred_rw.refused or "")
-    gold, reported = gold_rw.text, pred
-    pred = pred_rw.text
+        return _as_written(reported, gold, gold_rw.refused or pred_rw.refused or "")
 
-    gold_norm = normalize_math(gold)
     pred_norm = normalize_math(pred)
     if not pred_norm:
         return Verdict("incorrect", reported, "extracted answer is empty")
     if pred_norm == gold_norm:
         return Verdict("correct", reported, "normalised strings equal")
 
-    gold_eq = normalize_math(gold, drop_var_assignment=False)
-    pred_eq = normalize_math(pred, drop_var_assignment=False)
-    gold_is_equation = equation_sides(gold_eq) is not None
-    if gold_is_equation and equation_sides(pred_eq) is not None:
-        try:
-            decided = compare_equations(gold_eq, pred_eq)
-        except Unsupported:
-            decided = None
-        if decided is not None:
-            return Verdict("correct" if decided else "incorrect", reported, "equations compared")
-    elif not gold_is_equation and "=" not in gold_norm:
-        at = last_top_level_equals(pred_norm)
-        if at is not None and pred_norm[at + 1 :]:
-            pred_norm = pred_norm[at + 1 :]  # "2+3=5" against "5": the stated value
-            raw_at = last_top_level_equals(pred)
-            pred = pred[raw_at + 1 :] if raw_at is not None else pred
-            if pred_norm == gold_norm:
-                return Verdict("correct", reported, "normalised strings equal")
+    if "=" in gold or "=" in pred:
+        gold_eq = _normalize_reference(gold, drop_var_assignment=False)
+        pred_eq = normalize_math(pred, drop_var_assignment=False)
+        gold_is_equation = equation_sides(gold_eq) is not None
+        if gold_is_equation and equation_sides(pred_eq) is not None:
+            try:
+                decided = compare_equations(gold_eq, pred_eq)
+            except Unsupported:
+                decided = None
+            if decided is not None:
+                status = "correct" if decided else "incorrect"
+                return Verdict(status, reported, "equations compared")
+        elif not gold_is_equation and "=" not in gold_norm:
+            at = last_top_level_equals(pred_norm)
+            if at is not None and pred_norm[at + 1 :]:
+                pred_norm = pred_norm[at + 1 :]  # "2+3=5" against "5": the stated value
+                raw_at = last_top_level_equals(pred)
+                pred = pred[raw_at + 1 :] if raw_at is not None else pred
+                if pred_norm == gold_norm:
+                    return Verdict("correct", reported, "normalised strings equal")
 
     gold_num, pred_num = parse_number(gold_norm), parse_number(pred_norm)
     if gold_num is not None and pred_num is not None:
