@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve-model": ("longcot.commands.serve_model", "serve a local model over an OpenAI API"),
     "serve-reward": ("longcot.commands.serve_reward", "serve rewards over HTTP (OpenRLHF)"),
     "eval": ("longcot.commands.eval", "evaluate a model on the paper's benchmarks (resumable)"),
+    "sft": ("longcot.commands.sft", "supervised fine-tuning on TRL (chat JSONL or solutions)"),
+    "rl": ("longcot.commands.rl", "RL with verifiable rewards: PPO per-stream, GRPO, RLOO"),
     "demo": ("longcot.commands.demo", "evaluate SmolLM2-135M on a slice of each benchmark on CPU"),
 }
 
