@@ -26,6 +26,7 @@ Robustness rules, each tested in ``tests/test_adapters_openrlhf_server.py``:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -119,6 +120,7 @@ def create_app(
     max_concurrency: int = 2,
     max_batch_items: int = 256,
     max_pending: int = 65536,
+    warm_up: bool = True,
 ) -> FastAPI:
     """Build the ASGI app.
 
@@ -132,6 +134,9 @@ def create_app(
         max_batch_items: responses per batch, at most.
         max_pending: queued responses before 503 (a memory bound: at 60 KB per
             14K-token response, 65,536 is about 4 GB).
+        warm_up: grade one response at start-up, so the grader processes are
+            running before the first request (starting them took about 9 s here,
+            which the first rollout's requests would otherwise wait).
     """
     for name, value in (
         ("max_body_bytes", max_body_bytes),
@@ -159,6 +164,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if warm_up:
+            probe = QueryBatch(
+                [r"\boxed{1}"], ["1"], response_token_ids=[[1]], finish_reasons=["stop"]
+            )
+            await asyncio.to_thread(score_requests, spec, [probe], warn=WarnOnce())
         yield
         batcher.shutdown()
 
