@@ -71,7 +71,7 @@ def expected(tokenizer) -> list[float]:
     """longcot's rewards for the token ids the scripted engine returns (no text path)."""
     out = []
     for s in SAMPLES:
-        ids = tokenizer.encode(s["response"], add_special_tokens=False) + [tokenizer.eos_token_id]
+        ids = [*tokenizer.encode(s["response"], add_special_tokens=False), tokenizer.eos_token_id]
         finished = len(ids) <= MAX_NEW
         ids = ids[:-1] if finished else ids[:MAX_NEW]
         text = tokenizer.decode(ids, skip_special_tokens=True)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from longcot.adapters.verl import EXTRA_KEYS, __doc__ as VERL_DOC
+from longcot.adapters.verl import EXTRA_KEYS
+from longcot.adapters.verl import __doc__ as VERL_DOC
 from longcot.rewards import Response, RewardSpec, scalar_reward
 from peers.install import ensure
 from peers.runner import run_driver
@@ -100,7 +101,7 @@ def expected(tokenizer) -> list[dict]:
     kept when it fits the budget, cut at the budget otherwise."""
     out = []
     for s in SAMPLES:
-        ids = tokenizer.encode(s["response"], add_special_tokens=False) + [tokenizer.eos_token_id]
+        ids = [*tokenizer.encode(s["response"], add_special_tokens=False), tokenizer.eos_token_id]
         valid = min(len(ids), BUDGET)
         finished = len(ids) <= BUDGET
         ids = ids[:-1] if finished else ids[:BUDGET]

@@ -84,7 +84,7 @@ class ScriptedEngine:
         text = self.by_prompt.get(key)
         if text is None:  # OpenRLHF cut the prompt: it kept the end of one scripted prompt
             text = next(r for p, r in self.by_prompt.items() if p[len(p) - len(key) :] == key)
-        ids = self.tokenizer.encode(text, add_special_tokens=False) + [self.tokenizer.eos_token_id]
+        ids = [*self.tokenizer.encode(text, add_special_tokens=False), self.tokenizer.eos_token_id]
         finish = "stop"
         if len(ids) > sampling_params.max_tokens:
             ids, finish = ids[: sampling_params.max_tokens], "length"
@@ -106,10 +106,9 @@ def _jsonable(value):
 
 
 async def _rollouts(scenario: dict) -> tuple[list[dict], list[str]]:
+    from openrlhf.utils.agent import SingleTurnAgentExecutor
     from transformers import AutoTokenizer
     from vllm import SamplingParams
-
-    from openrlhf.utils.agent import SingleTurnAgentExecutor
 
     tokenizer = AutoTokenizer.from_pretrained(scenario["tokenizer"])
     samples = scenario["samples"]

@@ -26,9 +26,8 @@ def run_driver(script: str, target: Path, *args: str, timeout: float = 600, **en
         cwd=HERE.parents[1],
     )
     for line in proc.stdout.splitlines():
-        if line.startswith("REPORT "):
-            if proc.returncode == 0:
-                return json.loads(line[len("REPORT ") :])
+        if line.startswith("REPORT ") and proc.returncode == 0:
+            return json.loads(line[len("REPORT ") :])
     raise AssertionError(
         f"{script} exited {proc.returncode} without a report\n"
         f"--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}"

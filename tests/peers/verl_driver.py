@@ -44,7 +44,6 @@ def make_batch(tokenizer, samples: list[dict], response_length: int):
     """A DataProto as verl's agent loop builds it (``AgentLoopWorker._postprocess``)."""
     import numpy as np
     import torch
-
     from verl import DataProto
 
     pad = tokenizer.pad_token_id or 0
@@ -52,7 +51,7 @@ def make_batch(tokenizer, samples: list[dict], response_length: int):
     width = max(map(len, prompts))
     rows_p, rows_r, masks = [], [], []
     for s, p in zip(samples, prompts, strict=True):
-        r = tokenizer.encode(s["response"], add_special_tokens=False) + [tokenizer.eos_token_id]
+        r = [*tokenizer.encode(s["response"], add_special_tokens=False), tokenizer.eos_token_id]
         r = r[:response_length]  # past the budget: cut, no end-of-sequence
         rows_p.append([pad] * (width - len(p)) + p)
         rows_r.append(r + [pad] * (response_length - len(r)))
@@ -109,7 +108,6 @@ def main(path: str) -> None:
     with open(path) as fh:
         sc = json.load(fh)
     from transformers import AutoTokenizer
-
     from verl.trainer.ppo.reward import get_custom_reward_fn, load_reward_manager
 
     tokenizer = AutoTokenizer.from_pretrained(sc["tokenizer"])
@@ -173,7 +171,6 @@ def main(path: str) -> None:
 
     def ray_reward_loop_manager():
         import ray
-
         from verl.experimental.reward_loop import RewardLoopManager
 
         cfg = compose(common + sc["manager_overrides"])
