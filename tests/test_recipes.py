@@ -31,6 +31,10 @@ def _load(recipe: Path, argv: list[str]):
         from longcot.commands.eval import build_config
 
         return build_config(args)
+    if args.command == "sft":
+        from longcot.commands.sft import build_recipe
+
+        return build_recipe(args)
     if args.command == "serve-reward":
         from longcot.rewards import RewardSpec
 
@@ -69,3 +73,14 @@ def test_demo_recipe_equals_the_demo_command(monkeypatch):
 
     monkeypatch.chdir(ROOT)
     assert EvalConfig.from_yaml(ROOT / "recipes/demo_cpu.yaml") == demo_config()
+
+
+def test_sft_paper_recipe_has_the_paper_settings(monkeypatch):
+    from longcot.train import accumulation_steps
+
+    monkeypatch.chdir(ROOT)
+    recipe = _load(ROOT / "recipes/sft_paper.yaml", _launch(ROOT / "recipes/sft_paper.yaml"))
+    assert (recipe.optim.lr, recipe.optim.epochs, recipe.optim.batch_size) == (5e-6, 2, 256)
+    assert recipe.data.max_length == 16384 and recipe.data.overlong == "drop"
+    # 8 GPUs, one example each, 32 micro-batches accumulated.
+    assert accumulation_steps(recipe.optim.batch_size, recipe.optim.micro_batch_size, 8) == 32

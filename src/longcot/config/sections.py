@@ -309,6 +309,8 @@ class EvalSection:
     """Training: evaluate every ``every`` steps (and after the last); 0: only after the last."""
     before_training: bool = False
     """Training: also evaluate the starting model (step 0)."""
+    after_training: bool = True
+    """Training: evaluate the final model (``eval/final``); ``false`` skips it."""
     limit: int | None = None
     samples: int | None = None
     """Samples per problem; ``null``: each benchmark's paper default (AIME 16, others 4)."""
@@ -335,6 +337,7 @@ class EvalSection:
         object.__setattr__(self, "benchmarks", benchmarks)
         check_int("every", self.every, low=0)
         check_bool("before_training", self.before_training)
+        check_bool("after_training", self.after_training)
         check_int("limit", self.limit, low=1, optional=True)
         check_int("samples", self.samples, low=1, optional=True)
         if self.think_markers is not None:

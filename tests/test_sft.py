@@ -1,0 +1,395 @@
+"""`longcot sft` on TRL's SFTTrainer: files written, loss normalisation, packing, resume, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import TrainerCallback
+
+from longcot import cli
+from longcot.config import load_recipe
+from longcot.train import RunDir, accumulation_steps, run_sft
+from longcot.train.sft import SFTSetupError
+from longcot.train.sft_data import IGNORE_INDEX, ExampleEncoder, read_messages_jsonl
+
+ROOT = Path(__file__).resolve().parents[1]
+METRIC_KEYS = {
+    "step",
+    "elapsed_s",
+    "loss",
+    "lr",
+    "grad_norm",
+    "epoch",
+    "train_tokens",
+    "examples_seen",
+}
+SUMMARY_KEYS = {
+    "train_tokens",
+    "examples",
+    "dropped_overlong",
+    "truncated",
+    "steps",
+    "epochs",
+    "seconds",
+    "final_loss",
+}
+
+
+def write_chat_jsonl(path: Path, n: int) -> Path:
+    """``n`` chat rows whose replies differ in length (so per-micro-batch means would differ)."""
+    rows = []
+    for i in range(n):
+        a, b = i % 7 + 1, i % 5 + 2
+        steps = " ".join(f"{a} + {k} = {a + k}." for k in range(1 + (i * 3) % 11))
+        reply = f"<think>\n{steps}\n</think>\nThe answer is \\boxed{{{a + b}}}."
+        rows.append(
+            {
+                "messages": [
+                    {"role": "user", "content": f"What is {a} + {b}?"},
+                    {"role": "assistant", "content": reply},
+                ]
+            }
+        )
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def recipe(model_dir, data, output, *sets):
+    base = [
+        f"model.path={model_dir}",
+        "model.device=cpu",
+        "model.dtype=float32",
+        f"data.source={data}",
+        "data.max_length=256",
+        "optim.lr=1e-3",
+        "optim.warmup_ratio=0",
+        "eval.after_training=false",
+        f"run.output={output}",
+        "run.progress=false",
+    ]
+    return load_recipe(None, [*base, *sets], command="sft")
+
+
+class GradCapture(TrainerCallback):
+    """The summed gradient of each optimiser step, before the update."""
+
+    def __init__(self):
+        self.grads = []
+
+    def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
+        self.grads.append(
+            {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
+        )
+
+
+class KillAfterLog(TrainerCallback):
+    """Simulates a run killed once the metrics row of ``step`` is written."""
+
+    class Killed(RuntimeError):
+        pass
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.global_step == self.step and "loss" in (logs or {}):
+            raise self.Killed(f"killed after step {self.step}")
+
+
+class Steps(TrainerCallback):
+    """The optimiser steps a run takes."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.seen.append(state.global_step)
+
+
+def test_accumulation_steps_divide_the_batch_exactly():
+    assert accumulation_steps(256, 1, 8) == 32  # the paper's batch on 8 GPUs
+    assert accumulation_steps(8, 4, 1) == 2
+    assert accumulation_steps(8, 2, 2) == 2  # two processes, two micro-batches each
+    with pytest.raises(SFTSetupError, match=r"batch_size=10 is not a multiple of .*=4 x 1"):
+        accumulation_steps(10, 4, 1)
+    with pytest.raises(SFTSetupError, match="3 process"):
+        accumulation_steps(8, 4, 3)
+
+
+def test_micro_batches_give_the_gradient_of_one_batch(tiny_model_dir, tmp_path):
+    """Token-mean over the whole optimiser step, whatever the micro-batch (TRL issue 5619)."""
+    data = write_chat_jsonl(tmp_path / "sft.jsonl", 8)
+    grads = {}
+    for micro in (8, 2, 1):
+        capture = GradCapture()
+        run_sft(
+            recipe(
+                tiny_model_dir,
+                data,
+                tmp_path / f"mb{micro}",
+                "optim.batch_size=8",
+                f"optim.micro_batch_size={micro}",
+                "optim.grad_clip=null",
+                "run.max_steps=1",
+            ),
+            callbacks=[capture],
+        )
+        grads[micro] = capture.grads[0]
+
+    # The reference, by hand: every response token of the 8 examples weighs the same.
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    encoder = ExampleEncoder(tokenizer)
+    total, count = 0.0, 0
+    for example in read_messages_jsonl(data):
+        input_ids, labels = (torch.tensor([x]) for x in encoder(example))
+        logits = model(input_ids=input_ids).logits[0, :-1]
+        target = labels[0, 1:]
+        total = total + torch.nn.functional.cross_entropy(logits, target, reduction="sum")
+        count += int((target != IGNORE_INDEX).sum())
+    (total / count).backward()
+    reference = {n: p.grad for n, p in model.named_parameters()}
+
+    for micro in (8, 2, 1):
+        for name, grad in grads[micro].items():
+            torch.testing.assert_close(
+                grad, reference[name], rtol=1e-4, atol=1e-6, msg=f"{micro} {name}"
+            )
+
+
+def test_packing_trains_the_same_tokens_with_document_aware_attention(tiny_model_dir, tmp_path):
+    data = write_chat_jsonl(tmp_path / "sft.jsonl", 6)
+    plain = run_sft(
+        recipe(
+            tiny_model_dir,
+            data,
+            tmp_path / "plain",
+            "optim.batch_size=6",
+            "optim.micro_batch_size=6",
+            "run.max_steps=1",
+        )
+    )
+    # One packed row holds all six examples (each restarts its positions at 0).
+    packed = run_sft(
+        recipe(
+            tiny_model_dir,
+            data,
+            tmp_path / "packed",
+            "data.packing=true",
+            "data.max_length=1024",
+            "optim.batch_size=1",
+            "optim.micro_batch_size=1",
+            "run.max_steps=1",
+        )
+    )
+    assert packed.summary["train_tokens"] == plain.summary["train_tokens"]
+    row_plain, row_packed = RunDir(plain.output).metrics()[0], RunDir(packed.output).metrics()[0]
+    assert row_packed["examples_seen"] == row_plain["examples_seen"] == 6
+    assert row_packed["loss"] == pytest.approx(row_plain["loss"], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_tiny_recipe_smoke_writes_every_file(tiny_model_dir, benchmarks_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "run"
+    argv = [
+        "sft",
+        "--recipe",
+        "recipes/sft_tiny_cpu.yaml",
+        "--model",
+        str(tiny_model_dir),
+        "--output",
+        str(out),
+        "--no-progress",
+        "--set",
+        f"data.data_dir={benchmarks_dir}",
+        "--set",
+        f"eval.data_dir={benchmarks_dir}",
+    ]
+    assert cli.main(argv) == 0
+
+    run = RunDir(out)
+    assert (
+        load_recipe(run.recipe_path, command="sft").to_dict()
+        == load_recipe(
+            "recipes/sft_tiny_cpu.yaml",
+            [
+                f"model.path={tiny_model_dir}",
+                f"run.output={out}",
+                "run.progress=false",
+                f"data.data_dir={benchmarks_dir}",
+                f"eval.data_dir={benchmarks_dir}",
+            ],
+            command="sft",
+        ).to_dict()
+    )
+    info = json.loads(run.run_json_path.read_text())
+    assert info["kind"] == "sft" and info["model"] == str(tiny_model_dir) and info["finished"]
+
+    rows = run.metrics()
+    assert [r["step"] for r in rows] == [1, 2, 3, 4]
+    assert all(set(r) == METRIC_KEYS for r in rows)
+    tokens = [r["train_tokens"] for r in rows]
+    assert tokens == sorted(tokens) and tokens[0] > 0
+
+    summary = json.loads(run.summary_path.read_text())
+    assert set(summary) == SUMMARY_KEYS
+    assert summary["steps"] == 4 and summary["train_tokens"] == tokens[-1]
+    assert summary["final_loss"] == rows[-1]["loss"]
+    # 4 steps x 8 = one pass over the kept examples: every response token once.
+    assert summary["examples"] + summary["dropped_overlong"] == 32
+    assert rows[-1]["examples_seen"] == summary["examples"]
+    from transformers import AutoTokenizer
+
+    from longcot.train.sft_data import load_examples, tokenize_examples
+
+    examples = load_examples("math_train", data_dir=str(benchmarks_dir), limit=32)
+    _, stats = tokenize_examples(
+        AutoTokenizer.from_pretrained(tiny_model_dir), examples, max_length=512
+    )
+    assert summary["train_tokens"] == stats.response_tokens
+
+    assert [p.name for p in sorted(run.checkpoints_dir.iterdir())] == ["step_000002", "step_000004"]
+    counters = json.loads((run.checkpoint_path(4) / "longcot_counters.json").read_text())
+    assert counters["train_tokens"] == summary["train_tokens"]
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"):
+        assert (run.final_dir / name).is_file()
+    for name in ("config.json", "math500.jsonl", "summary.json", "summary.md"):
+        assert (run.eval_dir("final") / name).is_file()
+    assert json.loads((run.eval_dir("final") / "config.json").read_text())["model"] == str(
+        run.final_dir
+    )
+
+
+@pytest.mark.slow
+def test_resume_after_a_kill_ends_with_the_same_weights(tiny_model_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    data = write_chat_jsonl(tmp_path / "sft.jsonl", 16)
+    sets = ("optim.batch_size=4", "optim.micro_batch_size=2", "run.max_steps=4", "run.save_every=2")
+    whole = run_sft(recipe(tiny_model_dir, data, tmp_path / "whole", *sets))
+
+    cut = recipe(tiny_model_dir, data, tmp_path / "cut", *sets)
+    # Killed after step 3 was logged: the last checkpoint is step 2's.
+    with pytest.raises(KillAfterLog.Killed):
+        run_sft(cut, callbacks=[KillAfterLog(3)])
+    run = RunDir(tmp_path / "cut")
+    assert run.read_run()["finished"] is None
+    assert [s for s, _ in run.checkpoints()] == [2]
+    assert [r["step"] for r in run.metrics()] == [1, 2, 3]
+    with pytest.raises(FileExistsError, match="--resume"):
+        run_sft(cut)
+    steps = Steps()
+    resumed = run_sft(cut, resume=True, callbacks=[steps])
+    assert steps.seen == [3, 4]  # continued, not started again
+
+    a = load_file(whole.final / "model.safetensors")
+    b = load_file(resumed.final / "model.safetensors")
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "elapsed_s"} for r in rows]  # noqa: E731
+    assert strip(RunDir(whole.output).metrics()) == strip(run.metrics())
+    assert {k: v for k, v in resumed.summary.items() if k != "seconds"} == {
+        k: v for k, v in whole.summary.items() if k != "seconds"
+    }
+
+
+def test_resume_refuses_a_changed_recipe(tiny_model_dir, tmp_path):
+    data = write_chat_jsonl(tmp_path / "sft.jsonl", 4)
+    run_sft(
+        recipe(
+            tiny_model_dir,
+            data,
+            tmp_path / "r",
+            "optim.batch_size=4",
+            "optim.micro_batch_size=4",
+            "run.max_steps=1",
+        )
+    )
+    with pytest.raises(SFTSetupError, match=r"optim.lr \(0.001 -> 0.002\)"):
+        run_sft(
+            recipe(
+                tiny_model_dir,
+                data,
+                tmp_path / "r",
+                "optim.batch_size=4",
+                "optim.micro_batch_size=4",
+                "run.max_steps=1",
+                "optim.lr=2e-3",
+            ),
+            resume=True,
+        )
+
+
+class TestBadInput:
+    """Each a one-line error with exit code 2, before any model is loaded or file written."""
+
+    def sft(self, capsys, *argv):
+        code = cli.main(["sft", "--no-progress", *argv])
+        err = capsys.readouterr().err
+        return code, " ".join(err.split())
+
+    def base(self, model, data, out):
+        return [
+            "--model",
+            str(model),
+            "--output",
+            str(out),
+            "--set",
+            f"data.source={data}",
+            "--set",
+            "optim.batch_size=2",
+            "--set",
+            "optim.micro_batch_size=1",
+        ]
+
+    def test_missing_data_file(self, tiny_model_dir, tmp_path, capsys):
+        code, err = self.sft(
+            capsys, *self.base(tiny_model_dir, tmp_path / "none.jsonl", tmp_path / "o")
+        )
+        assert code == 2 and "none.jsonl: no such file" in err
+        assert not (tmp_path / "o" / "run.json").exists()
+
+    def test_malformed_line(self, tiny_model_dir, tmp_path, capsys):
+        data = write_chat_jsonl(tmp_path / "sft.jsonl", 3)
+        with data.open("a") as fh:
+            fh.write('{"messages": "oops"}\n')
+        code, err = self.sft(capsys, *self.base(tiny_model_dir, data, tmp_path / "o"))
+        assert code == 2 and "sft.jsonl:4: 'messages' must list" in err
+        assert not (tmp_path / "o").exists()
+
+    def test_model_without_chat_template(self, tiny_model_dir, tmp_path, capsys):
+        bare = tmp_path / "bare"
+        shutil.copytree(tiny_model_dir, bare)
+        (bare / "chat_template.jinja").unlink()
+        config = json.loads((bare / "tokenizer_config.json").read_text())
+        config.pop("chat_template", None)
+        (bare / "tokenizer_config.json").write_text(json.dumps(config))
+        data = write_chat_jsonl(tmp_path / "sft.jsonl", 2)
+        code, err = self.sft(capsys, *self.base(bare, data, tmp_path / "o"))
+        assert code == 2 and "has no chat template" in err
+        assert not (tmp_path / "o").exists()
+
+    def test_batch_that_does_not_divide(self, tiny_model_dir, tmp_path, capsys):
+        data = write_chat_jsonl(tmp_path / "sft.jsonl", 2)
+        code, err = self.sft(
+            capsys,
+            *self.base(tiny_model_dir, data, tmp_path / "o"),
+            "--set",
+            "optim.micro_batch_size=4",
+        )
+        assert code == 2 and "optim.batch_size=2 is not a multiple" in err
+
+    def test_unknown_recipe_key(self, tiny_model_dir, tmp_path, capsys):
+        data = write_chat_jsonl(tmp_path / "sft.jsonl", 2)
+        code, err = self.sft(
+            capsys, *self.base(tiny_model_dir, data, tmp_path / "o"), "--set", "optim.lrr=1"
+        )
+        assert code == 2 and "unknown key optim.lrr" in err
