@@ -30,7 +30,8 @@ class PromptItem:
     id: str
     prompt: Prompt
     gold: Any
-    task: str
+    task: str | None
+    """The verifier task; ``None``: the reward section's ``task``."""
     answer_type: str | None = None
 
 
@@ -87,14 +88,14 @@ def _from_jsonl(path: Path, data: DataSection) -> list[PromptItem]:
             gold = row.get("gold", row.get("answer"))
             if gold is None or (isinstance(gold, str) and not gold.strip()):
                 raise PromptDataError(f"{where}: no 'gold' answer; RL needs one for every prompt")
-            task = row.get("task", "math")
+            task = row.get("task")
             if "prompt" in row:
                 prompt = row["prompt"]
                 if not (isinstance(prompt, str) or _is_messages(prompt)):
                     raise PromptDataError(f"{where}: 'prompt' must be text or a list of messages")
             elif isinstance(row.get("problem"), str):
                 example = Example(str(row.get("id", lineno)), row["problem"], gold)
-                prompt = render_prompt(data.template, _template_task(task), example)
+                prompt = render_prompt(data.template, _template_task(task or "math"), example)
             else:
                 raise PromptDataError(f"{where}: needs 'prompt' (text or messages) or 'problem'")
             out.append(

@@ -65,7 +65,7 @@ def score_completions(
     samples = spec.score_batch(
         [it.gold for it in items],
         completions,
-        tasks=[it.task for it in items],
+        tasks=[it.task or spec.task for it in items],
         answer_types=[it.answer_type for it in items],
     )
     out: list[SampleRewards] = []

@@ -340,8 +340,13 @@ class RLTrainer:
             row["kl"] = kl / max(tokens, 1)
         if KL_STREAM in streams:
             row[f"reward/{KL_STREAM}"] = float(streams[KL_STREAM].sum(-1).mean())
-        for name, value in stats.items():
-            row[name] = float(acc.reduce(torch.tensor(value, device=acc.device), "mean"))
+        names = sorted(stats)
+        if names:
+            local = torch.tensor([v for n in names for v in stats[n]], dtype=torch.float64)
+            totals = acc.reduce(local.to(acc.device), "sum").cpu().tolist()
+            for i, name in enumerate(names):
+                total, weight = totals[2 * i], totals[2 * i + 1]
+                row[name] = total / weight if weight > 0 else float("nan")
         if scores.values_old is not None and returns is not None:
             row["explained_variance"] = self._explained_variance(
                 scores.values_old.sum(-1), returns.sum(-1), mask

@@ -167,8 +167,14 @@ def ppo_update(
     minibatch_rows: int,
     generator: torch.Generator,
     dist: Dist,
-) -> dict[str, float]:
-    """PPO epochs over one rollout on this process; returns summed statistics to average."""
+) -> dict[str, tuple[float, float]]:
+    """PPO epochs over one rollout on this process.
+
+    Returns ``{name: (weighted sum, weight)}``: token-weighted sums of the
+    per-micro-batch statistics (losses, clip fraction) and plain sums of the
+    per-step ones (gradient norms), for the caller to add up over processes
+    before dividing, so two processes report what one would.
+    """
     device = accelerator.device
     b = inputs.rollout.size
     sums: dict[str, float] = {}
@@ -212,7 +218,7 @@ def ppo_update(
                         accelerator, critic, critic_opt, critic_sched, grad_clip, "critic"
                     ),
                 )
-    return {k: sums[k] / counts[k] for k in sums if counts[k] > 0}
+    return {k: (sums[k], counts[k]) for k in sums}
 
 
 def _micro_step(inputs, rows, algo, accelerator, scorer, critic, pol_norm, val_norm, last, device):
