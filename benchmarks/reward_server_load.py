@@ -67,14 +67,15 @@ def make_samples(data: str, n: int, seed: int) -> list[tuple[str, str, str]]:
     return out
 
 
-def in_process(spec, tokenizer, samples, batch: int) -> float:
-    """Seconds to score ``samples`` with ``score_requests``, ``batch`` samples a call."""
-    start = time.perf_counter()
+def in_process(spec, tokenizer, samples, batch: int) -> tuple[float, float]:
+    """``(wall seconds, CPU seconds)`` to score ``samples`` with ``score_requests``,
+    ``batch`` samples a call; CPU counts this process and its grader workers."""
+    start, cpu = time.perf_counter(), cpu_seconds(os.getpid())
     for i in range(0, len(samples), batch):
         chunk = samples[i : i + batch]
         calls = [QueryBatch([q], [lab], [p]) for q, p, lab in chunk]
         score_requests(spec, calls, tokenizer=tokenizer)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_seconds(os.getpid()) - cpu
 
 
 def free_port() -> int:
@@ -234,14 +235,16 @@ def main() -> None:
 
         # Baselines in this process, before the server starts (also warms the grader pool).
         in_process(spec, tokenizer, samples[:64], args.max_batch_items)
-        base_s = in_process(spec, tokenizer, samples, args.max_batch_items)
+        base_s, base_cpu = in_process(spec, tokenizer, samples, args.max_batch_items)
         base_rps = len(samples) / base_s
         single = samples[: args.single_baseline]
-        single_rps = len(single) / in_process(spec, tokenizer, single, 1)
+        single_s, single_cpu = in_process(spec, tokenizer, single, 1)
+        single_rps = len(single) / single_s
         print(f"MATH-500 solutions, {len(samples)} samples, tiny tokenizer, {os.cpu_count()} CPUs")
         print(
-            f"in-process  : {base_rps:7.1f} responses/s in batches of {args.max_batch_items}; "
-            f"{single_rps:7.1f} responses/s one per call"
+            f"in-process  : {base_rps:7.1f} responses/s in batches of {args.max_batch_items} "
+            f"({base_cpu / len(samples) * 1e3:.2f} CPU ms each); {single_rps:7.1f} responses/s "
+            f"one per call ({single_cpu / len(single) * 1e3:.2f} CPU ms each)"
         )
 
         port = free_port()
@@ -292,8 +295,10 @@ def main() -> None:
             f"{rps / single_rps:5.2f}x in-process one per call"
         )
         print(
-            f"CPU         : server + graders {r['server_cpu']:.1f} s, client {r['client_cpu']:.1f} s "
-            f"(of {r['wall'] * (os.cpu_count() or 1):.1f} core-seconds)"
+            f"CPU         : server + graders {r['server_cpu'] / responses * 1e3:.2f} ms a "
+            f"response ({r['server_cpu'] / responses / (base_cpu / len(samples)):.2f}x in-process "
+            f"batched), client {r['client_cpu'] / responses * 1e3:.2f} ms; the box had "
+            f"{r['wall'] * (os.cpu_count() or 1):.0f} core-seconds, shared with other work"
         )
         for e in r["lost"][:5]:
             print("  lost:", e)

@@ -455,3 +455,52 @@ def test_cli_requires_max_length(capsys):
     with pytest.raises(SystemExit):
         main(["serve-reward", "--config", RECIPE])
     assert "--max-length" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_server_states_its_budget_and_serves(tiny_model_dir, tmp_path):
+    """`longcot serve-reward` as a process: the start-up line names the budget rule,
+    then a text-only request is scored with the tokenizer's end-of-sequence."""
+    import subprocess
+    import sys
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    log = tmp_path / "server.log"
+    cmd = [
+        sys.executable,
+        "-c",
+        "from longcot.cli import main; raise SystemExit(main())",
+        "serve-reward",
+        "--config",
+        RECIPE,
+        "--max-length",
+        "64",
+        "--tokenizer",
+        str(tiny_model_dir),
+        "--port",
+        str(port),
+    ]
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).json()
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        assert health["reward"]["max_length"] == 64 and health["tokenizer"] == str(tiny_model_dir)
+        text = log.read_text()
+        assert "max_length=64" in text and "--rollout.max_new_tokens" in text, text
+        r = httpx.post(f"http://127.0.0.1:{port}/get_reward", json=_good(1), timeout=60)
+        assert r.status_code == 200 and r.json()["scores"] == [1.0]
+        assert r.json()["extra_logs"]["finish_guessed"] == 0  # <|im_end|> was recognised
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -142,6 +142,15 @@ def run(args: argparse.Namespace) -> int:
         f"(one of {list(eos)})" if eos else "",
         files,
     )
-    # backlog: OpenRLHF connects once per sample, thousands at a time.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", backlog=8192)
+    # backlog: OpenRLHF connects once per sample, thousands at a time. A keep-alive
+    # longer than uvicorn's 5 s default: pooled clients (httpx, requests) that reuse
+    # a connection the server is closing see a read error instead of a reply.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        backlog=8192,
+        timeout_keep_alive=75,
+    )
     return 0
