@@ -282,6 +282,22 @@ class TestUnderLoad:
             assert failed.result().status_code == 422
             assert "unknown task" in failed.result().json()["detail"]
 
+    def test_a_client_that_gives_up_leaves_the_queue(self):
+        # OpenRLHF's client times out and resends: the abandoned copy is not graded.
+        app = create_app(SPEC, max_concurrency=1)
+        with serve(app) as url, httpx.Client(base_url=url, timeout=30) as c:
+            with ThreadPoolExecutor(1) as pool:
+                slow = pool.submit(c.post, "/get_reward", json=SLOW)
+                _wait_running(c)
+                with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url) as impatient:
+                    impatient.post("/get_reward", json=SLOW, timeout=0.3)
+                assert slow.result().status_code == 200
+            deadline = time.monotonic() + 10
+            while (health := c.get("/health").json())["abandoned"] < 1:
+                assert time.monotonic() < deadline, health
+                time.sleep(0.05)
+            assert health["responses"] == 1 and health["pending"] == 0  # graded: the first only
+
     def test_503_only_past_max_pending(self):
         app = create_app(SPEC, max_concurrency=1, max_pending=1)
         with serve(app) as url, httpx.Client(base_url=url, timeout=30) as c:

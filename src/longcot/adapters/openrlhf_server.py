@@ -22,6 +22,9 @@ Robustness rules, each tested in ``tests/test_adapters_openrlhf_server.py``:
   rollout batch) does the server answer 503 with ``Retry-After``.
 - A failure inside one request is a 4xx/500 for that request only, even when it
   was batched with others.
+- A request whose client disconnects while it waits leaves the queue ungraded
+  (``abandoned`` in ``/health``): under overload, OpenRLHF's client times out
+  and resends, and the stale copy must not be graded too.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..rewards import RewardSpec
@@ -109,6 +112,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _disconnected(request: Request) -> None:
+    """Return when the client disconnects (the body has been read: the next ASGI
+    message is ``http.disconnect``)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 def create_app(
     spec: RewardSpec,
     *,
@@ -160,7 +170,7 @@ def create_app(
         max_concurrency=max_concurrency,
         max_pending_items=max_pending,
     )
-    state = {"served": 0, "failed": 0}
+    state = {"served": 0, "failed": 0, "abandoned": 0}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -187,6 +197,7 @@ def create_app(
             "rejected": s.rejected,
             "served": state["served"],
             "failed": state["failed"],
+            "abandoned": state["abandoned"],
             "reward": spec.to_dict(),
         }
 
@@ -214,8 +225,18 @@ def create_app(
                 "token lengths unknown: send 'response_token_ids', or start the server "
                 "with --tokenizer",
             )
+        submit = asyncio.ensure_future(batcher.submit(req.to_batch()))
+        gone = asyncio.ensure_future(_disconnected(request))
+        await asyncio.wait({submit, gone}, return_when=asyncio.FIRST_COMPLETED)
+        gone.cancel()
+        if not submit.done():
+            # The client gave up (OpenRLHF's times out after 180 s and sends the sample
+            # again): drop its place in the queue instead of grading it for nobody.
+            submit.cancel()
+            state["abandoned"] += 1
+            return Response(status_code=499)
         try:
-            result = await batcher.submit(req.to_batch())
+            result = submit.result()
         except QueueFull as e:
             raise HTTPException(
                 503, f"reward server busy ({e}), retry later", headers={"Retry-After": "1"}
