@@ -35,6 +35,13 @@ def _load(recipe: Path, argv: list[str]):
         from longcot.commands.sft import build_recipe
 
         return build_recipe(args)
+    if args.command == "rl":
+        from longcot.commands.rl import load
+        from longcot.train.rl.checks import check_recipe
+
+        recipe = load(args)
+        check_recipe(recipe, world=1)  # every batch size divides, every key is known
+        return recipe
     if args.command == "serve-reward":
         from longcot.rewards import RewardSpec
 
@@ -43,7 +50,45 @@ def _load(recipe: Path, argv: list[str]):
 
 
 def test_there_are_recipes():
-    assert {"eval_paper.yaml", "demo_cpu.yaml"} <= {r.name for r in RECIPES}
+    names = {r.name for r in RECIPES}
+    assert {"eval_paper.yaml", "demo_cpu.yaml", "rl_paper_cosine_rep.yaml"} <= names
+    assert {"rl_tiny_cpu.yaml", "rl_smollm2_cpu.yaml", "rl_length_rewards.yaml"} <= names
+
+
+def test_paper_rl_recipe_has_the_paper_settings(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    path = ROOT / "recipes/rl_paper_cosine_rep.yaml"
+    r = _load(path, _launch(path))
+    assert (r.reward.outcome.r0_correct, r.reward.outcome.rL_correct) == (2.0, 1.0)
+    assert (r.reward.outcome.r0_wrong, r.reward.outcome.rL_wrong, r.reward.outcome.r_exceed) == (
+        -10.0,
+        0.0,
+        -10.0,
+    )
+    assert (r.reward.ngram, r.reward.repetition_penalty) == (40, -0.05)
+    assert (r.reward.gamma_correctness, r.reward.gamma_repetition) == (1.0, 0.99)
+    assert (r.rollout.max_new_tokens, r.reward.max_length, r.rollout.temperature) == (
+        14336,
+        14336,
+        1.0,
+    )
+    a, o = r.algorithm, r.optim
+    assert (a.estimator, a.lam, a.kl_coef, a.kl_estimator, a.kl_in) == (
+        "gae",
+        1.0,
+        0.01,
+        "k1",
+        "reward",
+    )
+    assert (a.clip_low, a.clip_high, a.value_clip, a.whiten_advantages) == (0.2, 0.2, 0.2, True)
+    assert (o.lr, o.critic_lr, o.betas, o.warmup_ratio, o.min_lr_ratio, o.grad_clip) == (
+        5e-7,
+        9e-6,
+        (0.9, 0.95),
+        0.03,
+        0.1,
+        1.0,
+    )
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.name)

@@ -235,3 +235,26 @@ def test_cli_reports_recipe_errors_in_one_line(tmp_path, tiny_model_dir, capsys)
     assert cli.main(["rl", "--recipe", str(recipe), "--set", "algorithm.clip_hihg=0.3"]) == 2
     assert "unknown key algorithm.clip_hihg" in capsys.readouterr().err
     assert time.monotonic() - t0 < 10
+
+
+def test_lora_policy_with_adapters_off_as_the_reference(tmp_path, tiny_model_dir):
+    # No second copy of the weights: the reference is the policy with its adapters off,
+    # and the KL (here k3, in the loss) is 0 at the first step and positive after.
+    _brace_recipe(tmp_path, tiny_model_dir, "grpo", 2)
+    recipe = load_recipe(
+        tmp_path / "grpo.yaml",
+        [
+            "model.lora={r: 4, alpha: 8}",
+            "algorithm.kl_coef=0.05",
+            "algorithm.kl_in=loss",
+            "algorithm.kl_estimator=k3",
+        ],
+        command="rl",
+    )
+    trainer = RLTrainer(recipe)
+    assert trainer.models.reference is None
+    trainer.train()
+    rows = trainer.run.metrics()
+    assert rows[0]["kl"] == pytest.approx(0.0, abs=1e-6)
+    assert rows[1]["kl"] > 0 and rows[1]["kl_loss"] > 0
+    assert (trainer.run.final_dir / "adapter_config.json").is_file()

@@ -27,6 +27,7 @@ def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--recipe", type=Path, required=True, help="sectioned YAML recipe")
+    p.add_argument("--model", help="policy: named model, folder or hub id (overrides model.path)")
     p.add_argument("--output", type=Path, help="run folder (overrides run.output)")
     p.add_argument("--max-steps", type=int, help="RL steps (overrides run.max_steps)")
     p.add_argument(
@@ -45,7 +46,9 @@ def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser
 def load(args: argparse.Namespace):
     from longcot.config import load_recipe
 
-    overrides: dict[str, dict] = {"run": {}}
+    overrides: dict[str, dict] = {"run": {}, "model": {}}
+    if args.model is not None:
+        overrides["model"]["path"] = args.model
     if args.output is not None:
         overrides["run"]["output"] = str(args.output)
     if args.max_steps is not None:
