@@ -51,6 +51,7 @@ bench: setup
 	$(PY) benchmarks/repetition_speed.py
 	$(PY) benchmarks/reward_server_load.py
 	$(PY) benchmarks/eval_speed.py
+	$(PY) benchmarks/sft_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist src/*.egg-info

@@ -260,11 +260,19 @@ def test_tiny_recipe_smoke_writes_every_file(tiny_model_dir, benchmarks_dir, tmp
     assert counters["train_tokens"] == summary["train_tokens"]
     for name in ("config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"):
         assert (run.final_dir / name).is_file()
-    for name in ("config.json", "math500.jsonl", "summary.json", "summary.md"):
-        assert (run.eval_dir("final") / name).is_file()
-    assert json.loads((run.eval_dir("final") / "config.json").read_text())["model"] == str(
-        run.final_dir
-    )
+    # eval.before_training and eval.every=2: the start, step 2 (live policy), then final/;
+    # step 4 is the last, which eval/final covers.
+    assert sorted(p.name for p in (out / "eval").iterdir()) == [
+        "final",
+        "step_000000",
+        "step_000002",
+    ]
+    for tag in ("final", 0, 2):
+        for name in ("config.json", "math500.jsonl", "summary.json", "summary.md"):
+            assert (run.eval_dir(tag) / name).is_file(), (tag, name)
+    final_config = json.loads((run.eval_dir("final") / "config.json").read_text())
+    assert final_config["model"] == str(run.final_dir)
+    assert json.loads((run.eval_dir(2) / "config.json").read_text())["model"] == "run@step_000002"
 
 
 @pytest.mark.slow
@@ -393,3 +401,45 @@ class TestBadInput:
             capsys, *self.base(tiny_model_dir, data, tmp_path / "o"), "--set", "optim.lrr=1"
         )
         assert code == 2 and "unknown key optim.lrr" in err
+
+
+def test_lora_run_saves_merged_weights_as_a_plain_checkpoint(tiny_model_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    data = write_chat_jsonl(tmp_path / "sft.jsonl", 4)
+    result = run_sft(
+        recipe(tiny_model_dir, data, tmp_path / "lora", "model.lora={r: 4, alpha: 8}",
+               "optim.lr=1e-2", "optim.batch_size=4", "optim.micro_batch_size=4",
+               "run.max_steps=1")
+    )  # fmt: skip
+    assert (RunDir(result.output).checkpoint_path(1) / "adapter_model.safetensors").is_file()
+    start = load_file(tiny_model_dir / "model.safetensors")
+    final = load_file(result.final / "model.safetensors")
+    assert final.keys() == start.keys()  # merged: no adapter weights left
+    changed = [k for k in start if not torch.equal(start[k], final[k])]
+    assert changed and all("proj" in k for k in changed)  # only the adapted linear layers
+
+
+def test_task_solutions_and_a_fresh_final_eval_when_a_run_is_extended(tiny_model_dir, tmp_path):
+    sets = (
+        "data.source=arith_train",  # synthetic, in memory: the short traces in Example.meta
+        "data.solution_field=short_cot",
+        "data.limit=8",
+        "optim.batch_size=4",
+        "optim.micro_batch_size=4",
+        "eval.after_training=true",
+        "eval.benchmarks=[arith]",
+        "eval.limit=2",
+        "eval.samples=1",
+        "eval.max_new_tokens=8",
+        "eval.grade_workers=0",
+    )
+    first = run_sft(recipe(tiny_model_dir, "x", tmp_path / "r", *sets, "run.max_steps=1"))
+    assert first.evaluation.generated == 2
+    assert first.summary["examples"] == 8
+    # Two more steps change final/: its evaluation is redone, not resumed past.
+    extended = recipe(tiny_model_dir, "x", tmp_path / "r", *sets, "run.max_steps=3")
+    assert run_sft(extended, resume=True).evaluation.generated == 2
+    # Nothing left to train: the stored evaluation of the same final/ is kept.
+    again = run_sft(extended, resume=True)
+    assert again.evaluation.generated == 0 and again.summary["steps"] == 3

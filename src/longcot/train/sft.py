@@ -288,8 +288,6 @@ def run_sft(recipe: Any, *, resume: bool = False, callbacks: Sequence[Any] = ())
     cuda = torch.cuda.is_available() and recipe.model.device != "cpu"
     if recipe.model.device == "cuda" and not torch.cuda.is_available():
         raise SFTSetupError("model.device=cuda, but torch sees no CUDA device")
-    if recipe.model.lora is not None:
-        _require_peft()
     tokenizer = _load_tokenizer(recipe)
     model_path = resolve_model(recipe.model.path)
     dataset, stats, fingerprint = prepare_data(recipe, tokenizer, model_path)
@@ -335,7 +333,7 @@ def run_sft(recipe: Any, *, resume: bool = False, callbacks: Sequence[Any] = ())
         )
     trainer.accelerator.wait_for_everyone()
 
-    from .sft_trainer import RunFolderCallback
+    from .sft_trainer import NothingToTrain, RunFolderCallback
 
     ev = recipe.eval
     callback = RunFolderCallback(
@@ -354,7 +352,10 @@ def run_sft(recipe: Any, *, resume: bool = False, callbacks: Sequence[Any] = ())
             evaluate_live(recipe, trainer, run_dir.eval_dir(0), 0)
         trainer.accelerator.wait_for_everyone()
 
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    try:
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    except NothingToTrain as e:
+        log.info("resumed at the last step (%s); saving and evaluating only", e)
     final = save_final(trainer, run_dir.final_dir)
     if is_main:  # the trainer's scratch folder (its model card); checkpoints are committed
         shutil.rmtree(args.output_dir, ignore_errors=True)
@@ -362,19 +363,15 @@ def run_sft(recipe: Any, *, resume: bool = False, callbacks: Sequence[Any] = ())
         return SFTResult(run_dir.path, {}, final)
     evaluation = None
     if ev.after_training:
-        evaluation = evaluate_saved(recipe, final, run_dir.eval_dir("final"))
+        final_eval = run_dir.eval_dir("final")
+        if trainer.state.global_step > (resume_step or 0) and final_eval.exists():
+            # final/ changed (a finished run extended with more steps): the stored
+            # samples belong to the old weights, and the eval store would resume past them.
+            shutil.rmtree(final_eval)
+        evaluation = evaluate_saved(recipe, final, final_eval)
     summary = _summary(trainer, stats, run_dir)
     run_dir.finish(summary)
     return SFTResult(run_dir.path, summary, final, evaluation)
-
-
-def _require_peft() -> None:
-    try:
-        import peft  # noqa: F401
-    except ImportError:
-        raise SFTSetupError(
-            "model.lora needs the peft package: pip install peft (or set model.lora: null)"
-        ) from None
 
 
 def _build_trainer(recipe, model_path, dtype, args, dataset, tokenizer, counters):

@@ -85,6 +85,15 @@ def read_counters(checkpoint: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+class NothingToTrain(Exception):
+    """Raised at the start of a resumed run whose checkpoint is already at ``max_steps``.
+
+    The transformers Trainer (5.23) runs one more step when it resumes at exactly
+    ``max_steps`` in the middle of an epoch (it checks the stop condition only after a
+    step); the checkpoint is loaded by then, so the caller just goes on to save it.
+    """
+
+
 class RunFolderCallback(TrainerCallback):
     """Metrics rows, atomic checkpoints and periodic evaluation (see the module docstring).
 
@@ -122,6 +131,10 @@ class RunFolderCallback(TrainerCallback):
     def bind(self, trainer: CountingSFTTrainer) -> RunFolderCallback:
         self.trainer = trainer
         return self
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.global_step >= state.max_steps:
+            raise NothingToTrain(f"step {state.global_step} of {state.max_steps}: nothing left")
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or "loss" not in logs or not state.is_world_process_zero:
