@@ -8,7 +8,8 @@ Everything in ``requirements.txt`` beside this file goes ``--no-deps`` into
 not take (antlr4 4.9.3 for verl's Hydra config, where Math-Verify's venv has
 4.13.2), and OpenRLHF and verl both ship a top-level ``tests`` package, removed
 here. The folder is reused while the requirements are unchanged, so only the
-first run downloads (about 75 MB, mostly Ray's CPU wheel). Tests run the peers
+first run downloads (about 75 MB, mostly Ray's CPU wheel); a new requirements
+file replaces the old folder. Tests run the peers
 in subprocesses whose ``PYTHONPATH`` starts with this folder (:func:`peer_env`).
 
 A failed install raises with pip's output: the peer tests must fail, not skip.
@@ -80,6 +81,10 @@ def ensure(timeout: float = 1800.0) -> Path:
         shutil.rmtree(target, ignore_errors=True)
         partial.rename(target)
         done.write_text(REQUIREMENTS.read_text())
+        if not os.environ.get(ENV_DIR):
+            for stale in target.parent.iterdir():  # installs of older requirements files
+                if stale.is_dir() and stale != target:
+                    shutil.rmtree(stale, ignore_errors=True)
     return target
 
 
