@@ -258,3 +258,25 @@ def test_lora_policy_with_adapters_off_as_the_reference(tmp_path, tiny_model_dir
     assert rows[0]["kl"] == pytest.approx(0.0, abs=1e-6)
     assert rows[1]["kl"] > 0 and rows[1]["kl_loss"] > 0
     assert (trainer.run.final_dir / "adapter_config.json").is_file()
+
+
+def test_on_policy_update_skips_the_old_pass_without_changing_the_result(
+    tmp_path, tiny_model_dir, monkeypatch
+):
+    # One epoch of one minibatch: the update's own detached forward is π_old, so the
+    # separate scoring pass is skipped; forcing it must give the same weights.
+    import longcot.train.rl.trainer as trainer_module
+
+    def run(name: str, force: bool) -> dict:
+        _brace_recipe(tmp_path, tiny_model_dir, "grpo", 2)
+        recipe = load_recipe(
+            tmp_path / "grpo.yaml", [f"run.output={tmp_path / name}"], command="rl"
+        )
+        if force:
+            monkeypatch.setattr(trainer_module, "needs_old_pass", lambda *a: True)
+        RLTrainer(recipe).train()
+        return _weights(tmp_path / name)
+
+    skipped, forced = run("skipped", False), run("forced", True)
+    for key in skipped:
+        assert torch.allclose(skipped[key], forced[key], atol=1e-6), key

@@ -69,7 +69,9 @@ def chunked_token_stats(
     b, t, h = hidden.shape
     flat_h, flat_y = hidden.reshape(b * t, h), targets.reshape(b * t)
     parts = []
-    grad = torch.is_grad_enabled() and flat_h.requires_grad
+    # One chunk gains nothing from checkpointing (its logits are rebuilt whole in the
+    # backward pass anyway) and would run the LM head twice.
+    grad = torch.is_grad_enabled() and flat_h.requires_grad and b * t > chunk
     for start in range(0, b * t, chunk):
         hs, ys = flat_h[start : start + chunk], flat_y[start : start + chunk]
         if grad:

@@ -40,6 +40,7 @@ from .checks import (
     check_chat_template,
     check_recipe,
     minibatch_size,
+    responses_per_step,
 )
 from .estimators import needs_critic
 from .metrics import response_records, rollout_metrics, rollout_rows
@@ -47,7 +48,15 @@ from .models import Models, adamw, load_models
 from .prompts import PromptItem, PromptOrder, load_prompts
 from .rollout import Rollout, build_rollout, score_completions
 from .scoring import PolicyScorer
-from .update import KL_STREAM, Dist, UpdateInputs, advantages, ppo_update, score_rollout
+from .update import (
+    KL_STREAM,
+    Dist,
+    UpdateInputs,
+    advantages,
+    needs_old_pass,
+    ppo_update,
+    score_rollout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +247,9 @@ class RLTrainer:
             critic=self.critic,
             micro=self.algo.micro_batch_size,
             device=acc.device,
+            old=needs_old_pass(
+                self.algo, responses_per_step(self.recipe) // minibatch_size(self.recipe)
+            ),
         )
         dist = Dist(lambda t: acc.reduce(t.to(acc.device), "sum").cpu(), self.world)
         adv, returns, streams = advantages(
@@ -327,16 +339,17 @@ class RLTrainer:
         mask = rollout.response_mask * rollout.valid.view(-1, 1)
         local = torch.stack(
             [
-                (scores.entropy * mask).sum(),
+                (scores.entropy * mask).sum() if scores.entropy is not None else torch.tensor(0.0),
                 mask.sum(),
                 ((scores.logp_old - scores.logp_ref) * mask).sum()
-                if scores.logp_ref is not None
+                if scores.logp_ref is not None and scores.logp_old is not None
                 else torch.tensor(0.0),
             ]
         ).double()
         ent, tokens, kl = acc.reduce(local.to(acc.device), "sum").cpu().tolist()
-        row["entropy"] = ent / max(tokens, 1)
-        if scores.logp_ref is not None:
+        if scores.entropy is not None:
+            row["entropy"] = ent / max(tokens, 1)
+        if scores.logp_ref is not None and scores.logp_old is not None:
             row["kl"] = kl / max(tokens, 1)
         if KL_STREAM in streams:
             row[f"reward/{KL_STREAM}"] = float(streams[KL_STREAM].sum(-1).mean())
@@ -351,6 +364,14 @@ class RLTrainer:
             row["explained_variance"] = self._explained_variance(
                 scores.values_old.sum(-1), returns.sum(-1), mask
             )
+        # On-policy updates skip the separate π_old pass: the update's first forward
+        # gives the entropy, and the KL to the reference is what the loss saw.
+        if "entropy" not in row and "update_entropy" in row:
+            row["entropy"] = row["update_entropy"]
+        if "kl" not in row and "kl_k1" in row:
+            row["kl"] = row["kl_k1"]
+        row.pop("update_entropy", None)
+        row.pop("kl_k1", None)
         row.update(tis_stats)
         row["lr"] = self.policy_sched.get_last_lr()[0]
         generated = sum(r["length"] for r in records)

@@ -43,10 +43,29 @@ class TrainingDiverged(RuntimeError):
 class Scores:
     """No-grad numbers of a rollout, ``(B, T)`` (values ``(B, T, K)``)."""
 
-    logp_old: torch.Tensor
-    entropy: torch.Tensor
+    logp_old: torch.Tensor | None
+    """``None`` when the update is on-policy (see :func:`needs_old_pass`): the
+    update's own first forward, detached, is then exactly ``π_old``."""
+    entropy: torch.Tensor | None
     logp_ref: torch.Tensor | None
     values_old: torch.Tensor | None
+
+
+def needs_old_pass(algo: AlgorithmSection, minibatches: int) -> bool:
+    """Whether ``π_old`` must be scored before the update.
+
+    With one PPO epoch of one minibatch, the policy is not updated before its
+    every token is scored with gradients, so the detached training forward *is*
+    ``π_old`` (ratio exactly 1; TRL skips this pass the same way). A KL penalty
+    in the reward needs ``π_old`` before the advantages, and importance
+    sampling needs it for its weights.
+    """
+    return (
+        algo.ppo_epochs > 1
+        or minibatches > 1
+        or (algo.kl_coef > 0 and algo.kl_in == "reward")
+        or algo.tis_cap is not None
+    )
 
 
 @dataclass
@@ -74,24 +93,26 @@ def score_rollout(
     critic,
     micro: int,
     device,
+    old: bool = True,
 ) -> Scores:
-    """Old log-probs and entropies, reference log-probs and critic values."""
+    """Old log-probs and entropies (when ``old``), reference log-probs and critic values."""
     b = rollout.size
     parts: dict[str, list[torch.Tensor]] = {"old": [], "ent": [], "ref": [], "val": []}
     for idx in micro_batches(torch.arange(b), micro):
         mb = rollout.batch.rows(idx).to(device)
         args = (mb.input_ids, mb.attention_mask, mb.prompt_width)
-        lp, ent = scorer(*args)
-        parts["old"].append(lp.float().cpu())
-        parts["ent"].append(ent.float().cpu())
+        if old:
+            lp, ent = scorer(*args)
+            parts["old"].append(lp.float().cpu())
+            parts["ent"].append(ent.float().cpu())
         if reference_scorer is not None:
             parts["ref"].append(reference_scorer(*args)[0].float().cpu())
         if critic is not None:
             parts["val"].append(critic(*args).float().cpu())
     mask = rollout.response_mask
     return Scores(
-        torch.cat(parts["old"]) * mask,
-        torch.cat(parts["ent"]) * mask,
+        torch.cat(parts["old"]) * mask if parts["old"] else None,
+        torch.cat(parts["ent"]) * mask if parts["ent"] else None,
         torch.cat(parts["ref"]) * mask if parts["ref"] else None,
         torch.cat(parts["val"]) * mask.unsqueeze(-1) if parts["val"] else None,
     )
@@ -226,11 +247,14 @@ def _micro_step(inputs, rows, algo, accelerator, scorer, critic, pol_norm, val_n
     args = (mb.input_ids, mb.attention_mask, mb.prompt_width)
     mask = inputs.loss_mask[rows].to(device)
     adv = inputs.adv[rows].to(device)
-    old = inputs.scores.logp_old[rows].to(device)
     stats: dict[str, float] = {}
     sync = contextlib.nullcontext() if last else accelerator.no_sync(scorer)
     with sync:
         logp, entropy = scorer(*args)
+        if inputs.scores.logp_old is None:  # on-policy: this forward is π_old
+            old = logp.detach()
+        else:
+            old = inputs.scores.logp_old[rows].to(device)
         weights = inputs.tis_weights[rows].to(device) if inputs.tis_weights is not None else None
         pl = policy_loss(
             logp, old, adv, clip_low=algo.clip_low, clip_high=algo.clip_high, weights=weights
@@ -241,6 +265,7 @@ def _micro_step(inputs, rows, algo, accelerator, scorer, critic, pol_norm, val_n
             kl = kl_penalty(logp, ref, algo.kl_estimator)
             per_token = per_token + algo.kl_coef * kl
             stats["kl_loss"] = float(masked_mean(kl.detach(), mask))
+            stats["kl_k1"] = float(masked_mean(logp.detach() - ref, mask))
         if algo.entropy_coef > 0:
             per_token = per_token - algo.entropy_coef * entropy
         loss = aggregate(per_token, mask, algo.loss_agg, pol_norm)
@@ -248,6 +273,7 @@ def _micro_step(inputs, rows, algo, accelerator, scorer, critic, pol_norm, val_n
             raise TrainingDiverged(f"the policy loss is {loss.item()} on a micro-batch")
         accelerator.backward(loss)
     stats["policy_loss"] = float(masked_mean(pl.loss.detach(), mask))
+    stats["update_entropy"] = float(masked_mean(entropy.detach(), mask))
     stats["clip_frac"] = float(masked_mean(pl.clipped, mask))
     stats["ratio_mean"] = float(masked_mean(pl.ratio, mask))
     if critic is not None:
