@@ -120,6 +120,7 @@ def test_accumulation_steps_divide_the_batch_exactly():
         accumulation_steps(8, 4, 3)
 
 
+@pytest.mark.slow
 def test_micro_batches_give_the_gradient_of_one_batch(tiny_model_dir, tmp_path):
     """Token-mean over the whole optimiser step, whatever the micro-batch (TRL issue 5619)."""
     data = write_chat_jsonl(tmp_path / "sft.jsonl", 8)
@@ -356,6 +357,8 @@ class TestBadInput:
             "optim.batch_size=2",
             "--set",
             "optim.micro_batch_size=1",
+            "--set",
+            "eval.after_training=false",
         ]
 
     def test_missing_data_file(self, tiny_model_dir, tmp_path, capsys):
@@ -401,6 +404,21 @@ class TestBadInput:
             capsys, *self.base(tiny_model_dir, data, tmp_path / "o"), "--set", "optim.lrr=1"
         )
         assert code == 2 and "unknown key optim.lrr" in err
+
+    def test_evaluation_that_cannot_load_fails_before_training(
+        self, tiny_model_dir, tmp_path, capsys
+    ):
+        data = write_chat_jsonl(tmp_path / "sft.jsonl", 2)
+        code, err = self.sft(
+            capsys,
+            *self.base(tiny_model_dir, data, tmp_path / "o"),
+            "--set",
+            "eval.benchmarks=[math5000]",
+            "--set",
+            "eval.after_training=true",
+        )
+        assert code == 2 and "unknown benchmark 'math5000'" in err
+        assert not (tmp_path / "o").exists()
 
 
 def test_lora_run_saves_merged_weights_as_a_plain_checkpoint(tiny_model_dir, tmp_path):

@@ -240,6 +240,19 @@ def prepare_data(recipe: Any, tokenizer: Any, model_path: str):
     return Dataset.from_dict(columns), stats, data_fingerprint(columns)
 
 
+def check_evaluation(recipe: Any, run_dir: RunDir) -> None:
+    """Load the evaluation's benchmarks now, so a missing data folder or an unknown
+    benchmark stops the run before training rather than after it."""
+    ev = recipe.eval
+    if not (ev.after_training or ev.before_training or ev.every):
+        return
+    from longcot.evaluate import EvalConfig, build_plan
+
+    build_plan(
+        EvalConfig.from_recipe(recipe, model=recipe.model.path, output=str(run_dir.path / "eval"))
+    )
+
+
 def _check_resume(run_dir: RunDir, recipe: Any, resume: bool) -> Path | None:
     """The checkpoint to resume from (``None``: start fresh); errors before any work."""
     if not run_dir.exists():
@@ -291,6 +304,7 @@ def run_sft(recipe: Any, *, resume: bool = False, callbacks: Sequence[Any] = ())
     tokenizer = _load_tokenizer(recipe)
     model_path = resolve_model(recipe.model.path)
     dataset, stats, fingerprint = prepare_data(recipe, tokenizer, model_path)
+    check_evaluation(recipe, run_dir)
     counters = (0, 0)
     if checkpoint is not None:
         from .sft_trainer import read_counters
