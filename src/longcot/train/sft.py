@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import shutil
 from array import array
@@ -34,8 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .run_dir import RunDir, step_tag
+from .run_dir import RunDir
+from .sft_args import precision, training_arguments
 from .sft_data import SFTDataError, SFTDataStats, load_examples, tokenize_examples
+from .sft_eval import check_evaluation, evaluate_live, evaluate_saved
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,6 @@ RESUMABLE_CHANGES: dict[str, frozenset[str] | None] = {
     "eval": None,  # any key: evaluation does not change the weights
 }
 """Recipe keys that may differ when a run is resumed (``None``: the whole section)."""
-
-LIVE_BACKEND_OPTIONS = ("threads", "max_batch_rows", "max_batch_tokens", "shared_prefix")
-"""``rollout.backend_options`` that apply to the ``hf`` backend on the live policy."""
 
 
 class SFTSetupError(ValueError):
@@ -102,79 +100,6 @@ def _changed_keys(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
             if key not in allowed and old.get(key) != new.get(key):
                 changed.append(f"{section}.{key} ({old.get(key)!r} -> {new.get(key)!r})")
     return changed
-
-
-def _precision(dtype: str, cuda: bool):
-    """``(weights dtype, bf16, fp16)`` for TrainingArguments.
-
-    ``bfloat16`` trains bf16 weights with bf16 autocast; ``float16`` keeps float32
-    weights under fp16 autocast (fp16 weights cannot be trained with a grad scaler);
-    ``auto`` is bfloat16 on CUDA and float32 on CPU.
-    """
-    import torch
-
-    if dtype == "auto":
-        dtype = "bfloat16" if cuda else "float32"
-    if dtype == "bfloat16":
-        return torch.bfloat16, True, False
-    if dtype == "float16":
-        return torch.float32, False, True
-    return torch.float32, False, False
-
-
-def training_arguments(
-    recipe: Any, *, output_dir: str, accumulation: int, use_cpu: bool, bf16: bool, fp16: bool
-):
-    """The ``SFTConfig`` a recipe means (every TRL default that matters set explicitly)."""
-    from trl import SFTConfig
-
-    optim, run, data = recipe.optim, recipe.run, recipe.data
-    if optim.schedule == "cosine":
-        scheduler, scheduler_kwargs = "cosine_with_min_lr", {"min_lr_rate": optim.min_lr_ratio}
-    else:
-        scheduler, scheduler_kwargs = "constant_with_warmup", {}
-    return SFTConfig(
-        output_dir=output_dir,
-        per_device_train_batch_size=optim.micro_batch_size,
-        gradient_accumulation_steps=accumulation,
-        num_train_epochs=float(optim.epochs),
-        max_steps=run.max_steps or -1,
-        learning_rate=optim.lr,
-        adam_beta1=optim.betas[0],
-        adam_beta2=optim.betas[1],
-        adam_epsilon=optim.eps,
-        weight_decay=optim.weight_decay,
-        optim="adamw_torch",
-        # No clipping still reports the norm: clip_grad_norm_ at inf only measures.
-        max_grad_norm=optim.grad_clip if optim.grad_clip is not None else math.inf,
-        lr_scheduler_type=scheduler,
-        lr_scheduler_kwargs=scheduler_kwargs,
-        # A float below 1 is a share of the steps; 1.0 itself would mean "one step".
-        warmup_steps=min(optim.warmup_ratio, 0.999999),
-        seed=run.seed,
-        data_seed=run.seed,
-        train_sampling_strategy="random" if data.shuffle else "sequential",
-        shuffle_dataset=False,
-        logging_steps=run.log_every,
-        save_strategy="steps",
-        # 0: only the checkpoint at the end (the trainer always saves the last step).
-        save_steps=run.save_every or 10**9,
-        save_total_limit=None,
-        report_to=list(run.report_to) or "none",
-        disable_tqdm=not run.progress,
-        use_cpu=use_cpu,
-        bf16=bf16,
-        fp16=fp16,
-        activation_checkpointing=recipe.model.gradient_checkpointing,
-        max_length=data.max_length,
-        packing=data.packing,
-        packing_strategy="bfd",
-        pad_to_multiple_of=None,
-        dataset_num_proc=None,
-        average_tokens_across_devices=True,
-        dataloader_num_workers=0,
-        ddp_find_unused_parameters=False,  # a causal LM uses every weight each step
-    )
 
 
 @dataclass(frozen=True)
@@ -238,19 +163,6 @@ def prepare_data(recipe: Any, tokenizer: Any, model_path: str):
             f"data.max_length={data.max_length} tokens; raise it or set data.overlong: truncate"
         )
     return Dataset.from_dict(columns), stats, data_fingerprint(columns)
-
-
-def check_evaluation(recipe: Any, run_dir: RunDir) -> None:
-    """Load the evaluation's benchmarks now, so a missing data folder or an unknown
-    benchmark stops the run before training rather than after it."""
-    ev = recipe.eval
-    if not (ev.after_training or ev.before_training or ev.every):
-        return
-    from longcot.evaluate import EvalConfig, build_plan
-
-    build_plan(
-        EvalConfig.from_recipe(recipe, model=recipe.model.path, output=str(run_dir.path / "eval"))
-    )
 
 
 def _check_resume(run_dir: RunDir, recipe: Any, resume: bool) -> Path | None:
@@ -317,7 +229,7 @@ def run_sft(recipe: Any, *, resume: bool = False, callbacks: Sequence[Any] = ())
             )
         counters = (int(stored.get("train_tokens", 0)), int(stored.get("examples_seen", 0)))
 
-    dtype, bf16, fp16 = _precision(recipe.model.dtype, cuda)
+    dtype, bf16, fp16 = precision(recipe.model.dtype, cuda)
     args = training_arguments(
         recipe,
         output_dir=str(run_dir.checkpoints_dir / ".tmp-trainer"),
@@ -450,44 +362,3 @@ def _summary(trainer: Any, stats: SFTDataStats, run_dir: RunDir) -> dict[str, An
         "seconds": round(run_dir.elapsed(), 3),
         "final_loss": rows[-1]["loss"] if rows else None,
     }
-
-
-def _progress(recipe: Any):
-    from longcot.runs import NullProgress, RichProgress
-
-    return RichProgress() if recipe.run.progress else NullProgress()
-
-
-def evaluate_live(recipe: Any, trainer: Any, output: Path, step: int):
-    """Evaluate the live policy (``hf`` backend, borrowed without side effects) into ``output``."""
-    from longcot.evaluate import EvalConfig, run_eval
-    from longcot.generate.hf import HFBackend
-
-    options = {k: v for k, v in recipe.rollout.backend_options.items() if k in LIVE_BACKEND_OPTIONS}
-    model = trainer.accelerator.unwrap_model(trainer.model)
-    label = f"{Path(recipe.run.output).name}@{step_tag(step)}"
-    config = EvalConfig.from_recipe(recipe, model=label, output=str(output)).with_overrides(
-        {"backend": "hf", "backend_options": options}
-    )
-    backend = HFBackend(model, trainer.processing_class, **options)
-    result = run_eval(config, backend=backend, progress=_progress(recipe))
-    log.info("eval %s: %s", step_tag(step), _accuracies(result))
-    return result
-
-
-def evaluate_saved(recipe: Any, model_dir: Path, output: Path):
-    """Evaluate a saved model with the recipe's backend (``rollout.backend``) into ``output``."""
-    from longcot.evaluate import EvalConfig, run_eval
-
-    config = EvalConfig.from_recipe(recipe, model=str(model_dir), output=str(output))
-    result = run_eval(config, progress=_progress(recipe))
-    log.info("eval final: %s", _accuracies(result))
-    return result
-
-
-def _accuracies(result: Any) -> str:
-    benchmarks = (result.summary or {}).get("benchmarks", {})
-    return ", ".join(
-        f"{name} " + ("-" if b.get("accuracy") is None else f"{b['accuracy']:.1%}")
-        for name, b in benchmarks.items()
-    )
