@@ -84,6 +84,15 @@ def eos_strings(tokenizer: Any, model_path: str | None = None) -> tuple[str, ...
     return tuple(dict.fromkeys(s for s in out if s))
 
 
+def encode_many(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
+    """Token ids of each text, no special tokens added: one batched call when the
+    tokenizer is a Hugging Face one (its Rust encoder releases the GIL), else one
+    ``encode`` per text."""
+    if hasattr(tokenizer, "batch_encode_plus") or hasattr(tokenizer, "_tokenizer"):
+        return [list(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+    return [list(tokenizer.encode(t, add_special_tokens=False)) for t in texts]
+
+
 @dataclass(frozen=True, slots=True)
 class TextResponse:
     """A response rebuilt from text: ``token_ids`` re-encoded, end-of-sequence stripped."""

@@ -46,7 +46,7 @@ Optional request fields for clients that know more than text:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..constants import STATUSES
@@ -56,6 +56,7 @@ from .common import (
     TokenizerLike,
     WarnOnce,
     decide_finish,
+    encode_many,
     stream_share,
     strip_eos,
 )
@@ -147,7 +148,6 @@ class _Item:
     prompt: PromptMatch
     finish_source: str
     over_max_length: bool
-    flags: dict[str, float] = field(default_factory=dict)
 
 
 def _finish_from_request(batch: QueryBatch, i: int) -> str | None:
@@ -162,26 +162,32 @@ def _finish_from_request(batch: QueryBatch, i: int) -> str | None:
     return finish
 
 
-def _prepare(
-    spec: RewardSpec,
-    batch: QueryBatch,
-    tokenizer: TokenizerLike | None,
-    eos: Sequence[str],
-    warn: WarnOnce,
-) -> list[_Item]:
-    if batch.response_token_ids is None and tokenizer is None:
-        raise ValueError(
-            "token lengths unknown: send 'response_token_ids', or start the server with --tokenizer"
-        )
-    items = []
+def _split(batch: QueryBatch, eos: Sequence[str]) -> list[tuple[str, PromptMatch, bool]]:
+    """``(response text, prompt match, ended with end-of-sequence)`` per query."""
+    out = []
     for i, query in enumerate(batch.queries):
         text, match = split_query(query, batch.prompts[i] if batch.prompts is not None else None)
         text, ended = strip_eos(text, eos)
+        out.append((text, match, ended))
+    return out
+
+
+def _items(
+    spec: RewardSpec,
+    batch: QueryBatch,
+    splits: list[tuple[str, PromptMatch, bool]],
+    encoded: Sequence[Sequence[int]] | None,
+    warn: WarnOnce,
+) -> list[_Item]:
+    """Responses with their finish decided; ``encoded``: the texts' token ids when
+    the request sent no ``response_token_ids``."""
+    items = []
+    for i, (text, match, ended) in enumerate(splits):
         if batch.response_token_ids is not None:
             ids = [int(t) for t in batch.response_token_ids[i]]
             slack = 0  # the generated ids themselves: no drift
         else:
-            ids = [int(t) for t in tokenizer.encode(text, add_special_tokens=False)]
+            ids = list(encoded[i])
             slack = TRUNCATION_SLACK
         finish, source = decide_finish(
             len(ids),
@@ -255,7 +261,20 @@ def score_requests(
     warn = warn or _WARN
     if eos is None:
         eos = (getattr(tokenizer, "eos_token", None) or "",)
-    prepared = [_prepare(spec, b, tokenizer, eos, warn) for b in batches]
+    splits = [_split(b, eos) for b in batches]
+    need = [b.response_token_ids is None for b in batches]
+    if any(need) and tokenizer is None:
+        raise ValueError(
+            "token lengths unknown: send 'response_token_ids', or start the server with --tokenizer"
+        )
+    # One tokenizer call for every text-only response of every request (a fast
+    # tokenizer encodes a list in Rust, off the GIL the event loop needs).
+    texts = [text for sp, n in zip(splits, need, strict=True) if n for text, _, _ in sp]
+    encoded = iter(encode_many(tokenizer, texts) if texts else [])
+    prepared = [
+        _items(spec, b, sp, [next(encoded) for _ in sp] if n else None, warn)
+        for b, sp, n in zip(batches, splits, need, strict=True)
+    ]
     flat = [item for items in prepared for item in items]
     golds = [label for b in batches for label in b.labels]
     tasks = [
