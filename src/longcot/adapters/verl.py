@@ -8,9 +8,11 @@ used other keys and another manager interface; they are not supported.
 **Where verl 0.9 puts a rule reward.** verl 0.9 writes ``rm_scores`` in two
 places, both from *one float per response*:
 
-- the agent loop (``AgentLoopWorker._postprocess``), the path every rule reward
-  takes: ``rm_scores[i, valid_length_i - 1] = reward_score_i``, the last valid
-  response token (the end-of-sequence one when the response finished);
+- the agent loop, the path every rule reward takes
+  (``AgentLoopWorker._postprocess``; ``AgentLoopOutput.as_dict`` in the
+  ``trainer.use_v1`` trainer): ``rm_scores[i, valid_length_i - 1] =
+  reward_score_i``, the last valid response token (the end-of-sequence one when
+  the response finished), where ``reward_score`` is a pydantic ``float`` field;
 - ``RewardLoopManager.compute_rm_score``, through the manager class's
   ``assemble_rm_scores(data, scores)``, reached only when a reward *model* is
   enabled and colocated (``reward.reward_model.enable=True`` without
