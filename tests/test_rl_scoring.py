@@ -73,3 +73,23 @@ def test_value_model_heads_start_at_zero(tiny_model_dir):
     values = critic(batch.input_ids, batch.attention_mask, batch.prompt_width)
     assert values.shape == (3, 6, 2)
     assert values.abs().sum() == 0
+
+
+def test_compacted_micro_batch_scores_like_the_full_batch(model):
+    # Rows 1 and 2 are both left-padded (by 1 and 2) and both stop before the end:
+    # dropping the columns that are padding in both changes no log-prob.
+    batch = _batch(model.config.vocab_size)
+    mask = batch.attention_mask.clone()
+    mask[1, :1] = 0
+    mask[2, :2] = 0
+    mask[2, 8:] = 0
+    batch = SequenceBatch(batch.input_ids, mask, batch.prompt_width)
+    scorer = PolicyScorer(model)
+    with torch.no_grad():
+        full, _ = scorer(batch.input_ids, batch.attention_mask, batch.prompt_width)
+        rows = torch.tensor([1, 2])
+        small, width = batch.rows(rows).compact()
+        part, _ = scorer(small.input_ids, small.attention_mask, small.prompt_width)
+    assert small.input_ids.shape[1] == 11 - 1 - 2 and width == 4
+    valid = batch.response_mask[rows, :width].bool()
+    assert torch.allclose(part[valid], full[rows, :width][valid], atol=1e-5)

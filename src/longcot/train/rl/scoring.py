@@ -104,6 +104,29 @@ class SequenceBatch:
     def rows(self, index: slice | torch.Tensor) -> SequenceBatch:
         return SequenceBatch(self.input_ids[index], self.attention_mask[index], self.prompt_width)
 
+    def compact(self) -> tuple[SequenceBatch, int]:
+        """The same rows without the columns that are padding in every row.
+
+        Returns the batch and its response width ``t``: response position ``k``
+        stays response position ``k``, so ``(B, T)`` tensors of the full batch
+        line up with ``[:, :t]``. A micro-batch of similar lengths then pays
+        only for its own longest row.
+        """
+        mask = self.attention_mask
+        p = self.prompt_width
+        used_prompt = mask[:, :p].any(0).nonzero()
+        left = int(used_prompt[0]) if len(used_prompt) else p - 1
+        used_response = mask[:, p:].any(0).nonzero()
+        width = int(used_response[-1]) + 1 if len(used_response) else 1
+        return (
+            SequenceBatch(self.input_ids[:, left : p + width], mask[:, left : p + width], p - left),
+            width,
+        )
+
+    def lengths(self) -> torch.Tensor:
+        """Tokens per row (prompt + response)."""
+        return self.attention_mask.sum(-1)
+
     def to(self, device) -> SequenceBatch:
         return SequenceBatch(
             self.input_ids.to(device), self.attention_mask.to(device), self.prompt_width

@@ -84,6 +84,18 @@ def micro_batches(rows: torch.Tensor, size: int) -> list[torch.Tensor]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
+def length_sorted_micro_batches(
+    rows: torch.Tensor, lengths: torch.Tensor, size: int
+) -> list[torch.Tensor]:
+    """Micro-batches of rows of similar length, so little compute goes to padding.
+
+    The loss normaliser belongs to the whole minibatch (``losses.aggregate``),
+    so how its rows are grouped into micro-batches changes no gradient.
+    """
+    order = rows[torch.argsort(lengths[rows], stable=True)]
+    return micro_batches(order, size)
+
+
 @torch.no_grad()
 def score_rollout(
     rollout: Rollout,
@@ -96,26 +108,39 @@ def score_rollout(
     old: bool = True,
 ) -> Scores:
     """Old log-probs and entropies (when ``old``), reference log-probs and critic values."""
-    b = rollout.size
-    parts: dict[str, list[torch.Tensor]] = {"old": [], "ent": [], "ref": [], "val": []}
-    for idx in micro_batches(torch.arange(b), micro):
-        mb = rollout.batch.rows(idx).to(device)
+    b, t = rollout.response_mask.shape
+    heads = getattr(_unwrap(critic), "value_head", None)
+    out = {
+        "old": torch.zeros(b, t) if old else None,
+        "ent": torch.zeros(b, t) if old else None,
+        "ref": torch.zeros(b, t) if reference_scorer is not None else None,
+        "val": torch.zeros(b, t, heads.out_features) if heads is not None else None,
+    }
+    lengths = rollout.batch.lengths()
+    for idx in length_sorted_micro_batches(torch.arange(b), lengths, micro):
+        mb, width = rollout.batch.rows(idx).compact()
+        mb = mb.to(device)
         args = (mb.input_ids, mb.attention_mask, mb.prompt_width)
         if old:
             lp, ent = scorer(*args)
-            parts["old"].append(lp.float().cpu())
-            parts["ent"].append(ent.float().cpu())
+            out["old"][idx, :width] = lp.float().cpu()
+            out["ent"][idx, :width] = ent.float().cpu()
         if reference_scorer is not None:
-            parts["ref"].append(reference_scorer(*args)[0].float().cpu())
+            out["ref"][idx, :width] = reference_scorer(*args)[0].float().cpu()
         if critic is not None:
-            parts["val"].append(critic(*args).float().cpu())
+            out["val"][idx, :width] = critic(*args).float().cpu()
     mask = rollout.response_mask
     return Scores(
-        torch.cat(parts["old"]) * mask if parts["old"] else None,
-        torch.cat(parts["ent"]) * mask if parts["ent"] else None,
-        torch.cat(parts["ref"]) * mask if parts["ref"] else None,
-        torch.cat(parts["val"]) * mask.unsqueeze(-1) if parts["val"] else None,
+        out["old"] * mask if old else None,
+        out["ent"] * mask if old else None,
+        out["ref"] * mask if out["ref"] is not None else None,
+        out["val"] * mask.unsqueeze(-1) if out["val"] is not None else None,
     )
+
+
+def _unwrap(module):
+    """The module inside a DDP / FSDP wrapper (or the module itself)."""
+    return getattr(module, "module", module)
 
 
 def advantages(
@@ -210,7 +235,9 @@ def ppo_update(
         for mb_rows in micro_batches(order, minibatch_rows):
             pol_norm = _normaliser(inputs.loss_mask[mb_rows], algo, budget, dist)
             val_norm = _normaliser(inputs.value_mask[mb_rows], algo, budget, dist)
-            micro = micro_batches(mb_rows, algo.micro_batch_size)
+            micro = length_sorted_micro_batches(
+                mb_rows, inputs.rollout.batch.lengths(), algo.micro_batch_size
+            )
             for k, rows in enumerate(micro):
                 last = k == len(micro) - 1
                 stats = _micro_step(
@@ -243,10 +270,11 @@ def ppo_update(
 
 
 def _micro_step(inputs, rows, algo, accelerator, scorer, critic, pol_norm, val_norm, last, device):
-    mb = inputs.rollout.batch.rows(rows).to(device)
+    mb, w = inputs.rollout.batch.rows(rows).compact()
+    mb = mb.to(device)
     args = (mb.input_ids, mb.attention_mask, mb.prompt_width)
-    mask = inputs.loss_mask[rows].to(device)
-    adv = inputs.adv[rows].to(device)
+    mask = inputs.loss_mask[rows, :w].to(device)
+    adv = inputs.adv[rows, :w].to(device)
     stats: dict[str, float] = {}
     sync = contextlib.nullcontext() if last else accelerator.no_sync(scorer)
     with sync:
@@ -254,14 +282,16 @@ def _micro_step(inputs, rows, algo, accelerator, scorer, critic, pol_norm, val_n
         if inputs.scores.logp_old is None:  # on-policy: this forward is π_old
             old = logp.detach()
         else:
-            old = inputs.scores.logp_old[rows].to(device)
-        weights = inputs.tis_weights[rows].to(device) if inputs.tis_weights is not None else None
+            old = inputs.scores.logp_old[rows, :w].to(device)
+        weights = (
+            inputs.tis_weights[rows, :w].to(device) if inputs.tis_weights is not None else None
+        )
         pl = policy_loss(
             logp, old, adv, clip_low=algo.clip_low, clip_high=algo.clip_high, weights=weights
         )
         per_token = pl.loss
         if algo.kl_coef > 0 and algo.kl_in == "loss":
-            ref = inputs.scores.logp_ref[rows].to(device)
+            ref = inputs.scores.logp_ref[rows, :w].to(device)
             kl = kl_penalty(logp, ref, algo.kl_estimator)
             per_token = per_token + algo.kl_coef * kl
             stats["kl_loss"] = float(masked_mean(kl.detach(), mask))
@@ -277,14 +307,14 @@ def _micro_step(inputs, rows, algo, accelerator, scorer, critic, pol_norm, val_n
     stats["clip_frac"] = float(masked_mean(pl.clipped, mask))
     stats["ratio_mean"] = float(masked_mean(pl.ratio, mask))
     if critic is not None:
-        vmask = inputs.value_mask[rows].to(device)
+        vmask = inputs.value_mask[rows, :w].to(device)
         csync = contextlib.nullcontext() if last else accelerator.no_sync(critic)
         with csync:
             values = critic(*args)
             vl = value_loss(
                 values,
-                inputs.scores.values_old[rows].to(device),
-                inputs.returns[rows].to(device),
+                inputs.scores.values_old[rows, :w].to(device),
+                inputs.returns[rows, :w].to(device),
                 clip=algo.value_clip,
             )
             vloss = algo.value_coef * aggregate(vl, vmask, "token-mean", val_norm)
