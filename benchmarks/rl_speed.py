@@ -58,7 +58,7 @@ model: {{path: {model}, device: cpu, dtype: float32}}
 data: {{source: {data}, shuffle: false}}
 rollout: {{prompts_per_step: {PROMPTS}, n: {SAMPLES}, max_new_tokens: {NEW_TOKENS}, temperature: 1.0}}
 reward: {{preset: paper, ngram: 40}}
-algorithm: {{estimator: grpo, kl_coef: 0.0, whiten_advantages: false, micro_batch_size: 32}}
+algorithm: {{estimator: grpo, kl_coef: 0.0, whiten_advantages: false, micro_batch_size: 8}}
 optim: {{lr: 1.0e-5, warmup_ratio: 0.0}}
 run: {{output: {out}, max_steps: {steps}, progress: false, save_rollouts: false}}
 """
