@@ -118,6 +118,15 @@ def func_report(peers, tiny_model_dir, tmp_path_factory):
     )
 
 
+@pytest.fixture(scope="module")
+def mismatch_report(peers, tokenizer, tiny_model_dir, tmp_path_factory):
+    """The server started with the paper's budget while OpenRLHF generates 48 tokens."""
+    app = create_app(RewardSpec.from_yaml(RECIPE, {"max_length": 14336}), tokenizer=tokenizer)
+    with serve(app) as url:
+        scenario = _scenario(tmp_path_factory.mktemp("orlhf"), tiny_model_dir, f"{url}/get_reward")
+        return run_driver("openrlhf_driver.py", peers, scenario)
+
+
 def _reward(sample: dict) -> float:
     value = sample["reward"]
     while isinstance(value, list):  # HTTP: a one-item list; reward_func: a one-item tensor
@@ -164,6 +173,17 @@ class TestOpenRLHFRollout:
         assert not cut["query"].startswith(SAMPLES[CUT]["prompt"])  # OpenRLHF cut it
         assert cut["extra_logs"]["prompt_cut"] == 1 and uncut["extra_logs"]["prompt_cut"] == 0
         assert _reward(cut) == pytest.approx(_reward(uncut))
+
+
+@pytest.mark.slow
+def test_a_wrong_max_length_still_scores_truncation(mismatch_report):
+    # A query that keeps special tokens but lacks <|im_end|> was cut: the exceed
+    # penalty, not the reward of a short correct answer.
+    samples = mismatch_report["samples"]
+    assert samples[TRUNCATED]["truncated"]  # OpenRLHF's own flag
+    logs = samples[TRUNCATED]["extra_logs"]
+    assert logs["truncated"] == 1 and logs["outcome_reward"] == -10.0
+    assert _reward(samples[CORRECT]) > 1.9  # finished responses are unaffected
 
 
 def _openrlhf_options(peers: Path) -> set[str]:

@@ -361,17 +361,43 @@ class TestTruncation:
         r = client.post("/get_reward", json=payload)
         assert r.status_code == 422 and "truncated" in r.json()["detail"]
 
-    def test_short_response_without_eos_is_guessed_and_warned_once(self, client, caplog):
-        with caplog.at_level("WARNING", logger="longcot.adapters.common"):
-            first = self._post(client, r"so \boxed{4}")
-            self._post(client, r"so \boxed{4}")
-        assert first["rewards"][0] > 1.9  # scored as finished
-        assert first["extra_logs"]["finish_guessed"] == 1
-        assert sum("no end-of-sequence" in m for m in caplog.messages) <= 1
+    def test_short_response_without_eos_is_guessed(self, client):
+        body = self._post(client, r"so \boxed{4}")
+        assert body["rewards"][0] > 1.9  # scored as finished, and counted
+        assert body["extra_logs"]["finish_guessed"] == 1
+
+    def test_no_eos_in_a_query_with_special_tokens_is_truncated(self, client):
+        # OpenRLHF decodes with special tokens and sets no stop strings: a response
+        # without <|im_end|> after a chat prompt was cut, whatever its length.
+        query = _good(1)["prompts"][0] + r"so \boxed{4}"
+        logs = self._post(client, query)["extra_logs"]
+        assert logs["truncated"] == 1 and logs["outcome_reward"] == -10.0
+        assert logs["finish_guessed"] == 0
 
     def test_longer_than_max_length_is_counted(self, client):
         body = self._post(client, r"\boxed{4}", response_token_ids=[list(range(80))])
         assert body["extra_logs"]["over_max_length"] == 1
+
+
+@pytest.mark.parametrize(
+    "query,fields,message",
+    [
+        (r"so \boxed{4}", {}, "no end-of-sequence and is shorter than max_length"),
+        ("<|im_start|>user\nQ<|im_end|>\n" + r"so \boxed{4}", {}, "decoded with special tokens"),
+        (r"\boxed{4}", {"response_token_ids": [list(range(80))]}, "more than max_length 64"),
+        ("no prompt here", {"prompts": ["<|im_start|>user\nQ<|im_end|>\n"]}, "does not contain"),
+    ],
+)
+def test_each_warning_once(tokenizer, caplog, query, fields, message):
+    from longcot.adapters.common import WarnOnce
+    from longcot.adapters.openrlhf import score_queries
+
+    warn = WarnOnce()
+    batch = {"prompts": None, **fields}
+    with caplog.at_level("WARNING", logger="longcot.adapters.common"):
+        for _ in range(2):
+            score_queries(SPEC, [query], labels=["4"], tokenizer=tokenizer, warn=warn, **batch)
+    assert sum(message in m for m in caplog.messages) == 1, caplog.messages
 
 
 class TestPromptMatching:

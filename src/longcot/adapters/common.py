@@ -14,14 +14,19 @@ source available, in this order (:data:`FINISH_SOURCES`):
 2. ``eos``: the text ends with an end-of-sequence string. OpenRLHF 0.11 decodes
    prompt + response *with* special tokens, so every response that finished
    ends with one: exact.
-3. ``budget``: no end-of-sequence and at least ``max_length - TRUNCATION_SLACK``
+3. ``special``: no end-of-sequence, but the decoded text keeps other special
+   tokens (a chat template's ``<|im_start|>``): the client decoded with special
+   tokens, so a finished response would end with one; truncated. This holds
+   for OpenRLHF, which sets no stop strings, whatever ``max_length`` says.
+4. ``budget``: no end-of-sequence and at least ``max_length - TRUNCATION_SLACK``
    tokens: truncated. The slack absorbs re-tokenization drift; it matters only
    if ``max_length`` equals the rollout's generation budget, which is why
    ``longcot serve-reward`` requires ``--max-length``.
-4. ``guessed``: no end-of-sequence and clearly shorter than the budget. Either
-   the client stripped special tokens or stopped on a stop string (finished),
-   or ``max_length`` is larger than the rollout's budget (truncated, and scored
-   wrongly). It is scored as finished and counted, and the adapters warn once.
+5. ``guessed``: no end-of-sequence, no special tokens to tell, and clearly
+   shorter than the budget. Either the client stripped special tokens or
+   stopped on a stop string (finished), or ``max_length`` is larger than the
+   rollout's budget (truncated, and scored wrongly). It is scored as finished
+   and counted, and the adapters warn once.
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ TRUNCATION_SLACK = 16
 """Tokens of re-tokenization drift allowed when a budget decides truncation (the
 paper's reference code uses the same 16-token margin for its exceed rule)."""
 
-FinishSource = Literal["request", "eos", "budget", "guessed"]
-FINISH_SOURCES: tuple[str, ...] = ("request", "eos", "budget", "guessed")
+FinishSource = Literal["request", "eos", "special", "budget", "guessed"]
+FINISH_SOURCES: tuple[str, ...] = ("request", "eos", "special", "budget", "guessed")
 
 
 class TokenizerLike(Protocol):
@@ -84,6 +89,16 @@ def eos_strings(tokenizer: Any, model_path: str | None = None) -> tuple[str, ...
     return tuple(dict.fromkeys(s for s in out if s))
 
 
+def special_token_strings(tokenizer: Any) -> tuple[str, ...]:
+    """The tokenizer's special tokens as decoded text (``<|im_start|>``, ``<|im_end|>``, ...)."""
+    return tuple(t for t in getattr(tokenizer, "all_special_tokens", ()) or () if t)
+
+
+def keeps_special_tokens(text: str, special: Iterable[str]) -> bool:
+    """Whether ``text`` (a decoded prompt + response) still contains special tokens."""
+    return any(t in text for t in special)
+
+
 def encode_many(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
     """Token ids of each text, no special tokens added: one batched call when the
     tokenizer is a Hugging Face one (its Rust encoder releases the GIL), else one
@@ -118,15 +133,21 @@ def decide_finish(
     max_length: int,
     ended_with_eos: bool,
     finish_reason: str | None = None,
+    special_tokens_kept: bool = False,
     slack: int = TRUNCATION_SLACK,
 ) -> tuple[Literal["stop", "length"], FinishSource]:
-    """``(finish_reason, source)`` by the rules in the module docstring."""
+    """``(finish_reason, source)`` by the rules in the module docstring.
+
+    ``special_tokens_kept``: the text was decoded with special tokens (see
+    :func:`keeps_special_tokens`)."""
     if finish_reason is not None:
         if finish_reason not in ("stop", "length"):
             raise ValueError(f"finish_reason must be 'stop' or 'length', got {finish_reason!r}")
         return finish_reason, "request"  # type: ignore[return-value]
     if ended_with_eos:
         return "stop", "eos"
+    if special_tokens_kept:
+        return "length", "special"
     if n_tokens + slack >= max_length:
         return "length", "budget"
     return "stop", "guessed"

@@ -31,7 +31,8 @@ Here:
   responses (one response: its own value); a skipped sample contributes zeros
   and ``skipped = 1``.
 - Truncation comes from the request when it says so, else from the
-  end-of-sequence string, else from the budget (``longcot.adapters.common``).
+  end-of-sequence string (a query that keeps special tokens but does not end
+  with one was truncated), else from the budget (``longcot.adapters.common``).
 - A prompt that is not a prefix of the query is matched by its end (the part
   OpenRLHF kept); ``prompt_cut`` counts those, ``prompt_missing`` the queries
   where no part of the prompt was found (the whole query is graded then, as
@@ -57,6 +58,8 @@ from .common import (
     WarnOnce,
     decide_finish,
     encode_many,
+    keeps_special_tokens,
+    special_token_strings,
     stream_share,
     strip_eos,
 )
@@ -162,27 +165,30 @@ def _finish_from_request(batch: QueryBatch, i: int) -> str | None:
     return finish
 
 
-def _split(batch: QueryBatch, eos: Sequence[str]) -> list[tuple[str, PromptMatch, bool]]:
-    """``(response text, prompt match, ended with end-of-sequence)`` per query."""
+def _split(
+    batch: QueryBatch, eos: Sequence[str], special: Sequence[str]
+) -> list[tuple[str, PromptMatch, bool, bool]]:
+    """``(response text, prompt match, ended with end-of-sequence, query keeps special
+    tokens)`` per query."""
     out = []
     for i, query in enumerate(batch.queries):
         text, match = split_query(query, batch.prompts[i] if batch.prompts is not None else None)
         text, ended = strip_eos(text, eos)
-        out.append((text, match, ended))
+        out.append((text, match, ended, not ended and keeps_special_tokens(query, special)))
     return out
 
 
 def _items(
     spec: RewardSpec,
     batch: QueryBatch,
-    splits: list[tuple[str, PromptMatch, bool]],
+    splits: list[tuple[str, PromptMatch, bool, bool]],
     encoded: Sequence[Sequence[int]] | None,
     warn: WarnOnce,
 ) -> list[_Item]:
     """Responses with their finish decided; ``encoded``: the texts' token ids when
     the request sent no ``response_token_ids``."""
     items = []
-    for i, (text, match, ended) in enumerate(splits):
+    for i, (text, match, ended, kept) in enumerate(splits):
         if batch.response_token_ids is not None:
             ids = [int(t) for t in batch.response_token_ids[i]]
             slack = 0  # the generated ids themselves: no drift
@@ -194,8 +200,18 @@ def _items(
             max_length=spec.max_length,
             ended_with_eos=ended,
             finish_reason=_finish_from_request(batch, i),
+            special_tokens_kept=kept,
             slack=slack,
         )
+        if source == "special" and len(ids) + slack < spec.max_length:
+            warn(
+                "short-truncated",
+                "a response of %d tokens has no end-of-sequence in a query decoded with special "
+                "tokens: scored as truncated, though max_length is %d. Set max_length to the "
+                "rollout's generation budget (OpenRLHF --rollout.max_new_tokens)",
+                len(ids),
+                spec.max_length,
+            )
         over = len(ids) > spec.max_length + slack
         if over:
             warn(
@@ -250,18 +266,22 @@ def score_requests(
     *,
     tokenizer: TokenizerLike | None = None,
     eos: Sequence[str] | None = None,
+    special: Sequence[str] | None = None,
     warn: WarnOnce | None = None,
 ) -> list[dict[str, Any]]:
     """Score several requests with one grading call; one protocol response per request.
 
-    ``eos``: end-of-sequence strings (default: the tokenizer's). Raises
+    ``eos``: end-of-sequence strings (default: the tokenizer's); ``special``: the
+    tokenizer's special-token strings (default: read from it). Raises
     ValueError (a message meant for the client) on inconsistent lists, unknown
     tasks, or when token lengths cannot be known.
     """
     warn = warn or _WARN
     if eos is None:
         eos = (getattr(tokenizer, "eos_token", None) or "",)
-    splits = [_split(b, eos) for b in batches]
+    if special is None:
+        special = special_token_strings(tokenizer) if tokenizer is not None else ()
+    splits = [_split(b, eos, special) for b in batches]
     need = [b.response_token_ids is None for b in batches]
     if any(need) and tokenizer is None:
         raise ValueError(
@@ -269,7 +289,7 @@ def score_requests(
         )
     # One tokenizer call for every text-only response of every request (a fast
     # tokenizer encodes a list in Rust, off the GIL the event loop needs).
-    texts = [text for sp, n in zip(splits, need, strict=True) if n for text, _, _ in sp]
+    texts = [text for sp, n in zip(splits, need, strict=True) if n for text, *_ in sp]
     encoded = iter(encode_many(tokenizer, texts) if texts else [])
     prepared = [
         _items(spec, b, sp, [next(encoded) for _ in sp] if n else None, warn)

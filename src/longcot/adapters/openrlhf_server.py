@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..rewards import RewardSpec
 from .batching import MicroBatcher, QueueFull
-from .common import TokenizerLike, WarnOnce
+from .common import TokenizerLike, WarnOnce, special_token_strings
 from .openrlhf import QueryBatch, score_requests
 
 log = logging.getLogger(__name__)
@@ -159,9 +159,12 @@ def create_app(
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
     warn = WarnOnce()
+    special = special_token_strings(tokenizer) if tokenizer is not None else ()
 
     def score(batches: list[QueryBatch]) -> list[dict[str, Any]]:
-        return score_requests(spec, batches, tokenizer=tokenizer, eos=eos, warn=warn)
+        return score_requests(
+            spec, batches, tokenizer=tokenizer, eos=eos, special=special, warn=warn
+        )
 
     batcher: MicroBatcher[QueryBatch, dict[str, Any]] = MicroBatcher(
         score,
