@@ -112,3 +112,11 @@ def test_exponent_floats_without_a_dot_are_numbers(tmp_path):
         _write(tmp_path, "optim: {lr: 5e-7, critic_lr: 9E-6}\n"), ["optim.eps=1e-8"], command="rl"
     )
     assert (r.optim.lr, r.optim.critic_lr, r.optim.eps) == (5e-7, 9e-6, 1e-8)
+
+
+def test_one_list_of_task_names():
+    from longcot.benchmarks import TASKS as BENCHMARK_TASKS
+    from longcot.constants import BUILTIN_TASKS
+    from longcot.verify import TASKS as GRADERS
+
+    assert set(GRADERS) == set(BUILTIN_TASKS) == set(BENCHMARK_TASKS)

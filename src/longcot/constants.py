@@ -20,6 +20,11 @@ Status = Literal["correct", "incorrect", "no_answer", "bad_gold", "timeout"]
 
 STATUSES: tuple[str, ...] = get_args(Status)
 
-BUILTIN_TASKS: tuple[str, ...] = ("math", "aime", "theoremqa", "choice")
-"""Grading tasks with a built-in grader (``longcot.verify.TASKS``); any other
-task is a ``module:function`` grader."""
+Task = Literal["math", "aime", "theoremqa", "choice"]
+"""A built-in grading task (``longcot.verify.grade(task=...)``). ``math``:
+MATH-style LaTeX answers. ``aime``: an integer 0-999. ``theoremqa``: typed
+answers. ``choice``: an option letter A-J. Any other task is a
+``module:function`` grader."""
+
+BUILTIN_TASKS: tuple[str, ...] = get_args(Task)
+"""The names of :data:`Task`; ``longcot.verify.TASKS`` has one grader each (a test checks)."""

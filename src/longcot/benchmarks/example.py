@@ -8,15 +8,12 @@ rejection sampling and RL rewards never re-interpret dataset fields.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 
-Task = Literal["math", "aime", "theoremqa", "choice"]
-"""The verifier task a benchmark is graded with (``longcot.verify.grade(task=...)``).
-``math``: MATH-style LaTeX answers. ``aime``: an integer 0-999. ``theoremqa``:
-typed answers (see :data:`THEOREMQA_ANSWER_TYPES`). ``choice``: an option
-letter A-J."""
+from longcot.constants import BUILTIN_TASKS
+from longcot.constants import Task as Task  # the one definition; re-exported here
 
-TASKS: tuple[str, ...] = get_args(Task)
+TASKS: tuple[str, ...] = BUILTIN_TASKS
 
 THEOREMQA_ANSWER_TYPES: tuple[str, ...] = (
     "integer",

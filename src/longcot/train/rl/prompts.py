@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from longcot.config import DataSection
+from longcot.constants import BUILTIN_TASKS
 from longcot.generate.types import Prompt
 from longcot.jsonl import JsonlError, iter_objects
 
@@ -116,7 +117,7 @@ def _from_jsonl(path: Path, data: DataSection) -> list[PromptItem]:
 
 def _template_task(task: str) -> str:
     # User graders ("module:function") get the math prompt: a boxed final answer.
-    return task if task in ("math", "aime", "theoremqa", "choice") else "math"
+    return task if task in BUILTIN_TASKS else "math"
 
 
 def _is_messages(value: Any) -> bool:
