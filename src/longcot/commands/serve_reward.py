@@ -134,8 +134,9 @@ def run(args: argparse.Namespace) -> int:
     files = raise_open_file_limit()
     log.warning(
         "reward server on http://%s:%d. max_length=%d tokens must equal the trainer's generation "
-        "budget (OpenRLHF --rollout.max_new_tokens): a response without end-of-sequence %s "
-        "(within 16 tokens of it) is scored as truncated. Up to %d open connections.",
+        "budget (OpenRLHF --rollout.max_new_tokens): a response without end-of-sequence %s is "
+        "scored as truncated when its query keeps special tokens or it comes within 16 tokens "
+        "of max_length. Up to %d open connections.",
         args.host,
         args.port,
         spec.max_length,
