@@ -174,6 +174,39 @@ class VLLMBackend:
         flat = [c for o in outputs for c in completions_from_vllm(o, self.eos_ids)]
         return [flat[k * n : (k + 1) * n] for k in range(len(prompts))]
 
+    def load_weights(self, weights) -> int:
+        """Replace the engine's weights with ``(name, tensor)`` pairs (RL weight sync).
+
+        Names are the Hugging Face checkpoint's (``longcot.train.rl.sync.rollout_weights``
+        gives them, LoRA merged). The engine runs in this process (colocated with the
+        trainer, as TRL's ``vllm_mode="colocate"``; vLLM >= 0.10 needs
+        ``VLLM_ENABLE_V1_MULTIPROCESSING=0`` for that), so the tensors are copied
+        in place without a round trip through disk. The prefix cache is reset, since
+        its KV entries belong to the old weights. Returns how many tensors were loaded.
+        """
+        model = self._engine_model()
+        count = 0
+        for name, tensor in weights:
+            model.load_weights([(name, tensor)])
+            count += 1
+        self.llm.reset_prefix_cache()
+        return count
+
+    def _engine_model(self):
+        engine = self.llm.llm_engine
+        try:
+            return engine.model_executor.driver_worker.model_runner.model
+        except AttributeError:
+            pass
+        try:  # vLLM V1 in-process: the worker wraps the runner once more
+            return engine.model_executor.driver_worker.worker.model_runner.model
+        except AttributeError as e:
+            raise RuntimeError(
+                "cannot reach the vLLM engine's model to load new weights; run the engine "
+                "in this process (VLLM_ENABLE_V1_MULTIPROCESSING=0) or sync through a "
+                "checkpoint folder"
+            ) from e
+
     def close(self) -> None:
         """Free the engine and its GPU memory. Idempotent."""
         if getattr(self, "llm", None) is None:

@@ -318,10 +318,12 @@ class RLTrainer:
         return ratio.clamp(max=cap), stats
 
     def _sync_rollout_engine(self) -> None:
+        """A separate engine (vLLM) generates the next step from the updated weights."""
         load = getattr(self.backend, "load_weights", None)
         if load is not None and self.recipe.rollout.backend != "hf":
-            policy = self.accelerator.unwrap_model(self.scorer).model
-            load(policy.named_parameters())
+            from .sync import rollout_weights
+
+            load(rollout_weights(self.accelerator.unwrap_model(self.scorer).model))
 
     def _metrics(
         self, step, rollout, scores, returns, streams, stats, tis_stats, times
