@@ -86,6 +86,7 @@ class RLTrainer:
         acc = self.accelerator
         self.world, self.rank = acc.num_processes, acc.process_index
         check_recipe(recipe, world=self.world)
+        _check_sharding(acc, recipe)
         self.recipe = recipe
         self.spec = recipe.reward
         self.algo = recipe.algorithm
@@ -468,6 +469,24 @@ class _AdapterOffScorer:
     def __call__(self, *args):
         with self.models.reference_mode():
             return self.scorer(*args)
+
+
+def _check_sharding(accelerator, recipe: Recipe) -> None:
+    """The hf backend generates with the live policy's full weights; FSDP and ZeRO-3
+    hold only a shard per process, so they need a rollout engine that receives the
+    gathered weights (vLLM)."""
+    from accelerate.utils import DistributedType
+
+    kind = accelerator.distributed_type
+    zero3 = kind == DistributedType.DEEPSPEED and (
+        getattr(accelerator.state.deepspeed_plugin, "zero_stage", 0) == 3
+    )
+    if recipe.rollout.backend == "hf" and (kind == DistributedType.FSDP or zero3):
+        raise RLSetupError(
+            f"{recipe.source}: rollout.backend=hf generates from the live policy, which "
+            f"{kind.value} shards over processes; use rollout.backend=vllm (weights synced "
+            "after every update), or DDP / ZeRO-1/2"
+        )
 
 
 def _peak_memory_mb(device) -> float:
