@@ -280,3 +280,36 @@ def test_on_policy_update_skips_the_old_pass_without_changing_the_result(
     skipped, forced = run("skipped", False), run("forced", True)
     for key in skipped:
         assert torch.allclose(skipped[key], forced[key], atol=1e-6), key
+
+
+def test_periodic_evaluation_and_tensorboard(tmp_path):
+    # The synthetic task needs no files: prompts and the held-out split come from a seed.
+    from longcot.tasks.demo_model import build_demo_model
+
+    model = build_demo_model(tmp_path / "arith-model")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        f"""
+model: {{path: {model}, device: cpu}}
+data: {{source: arith_train}}
+rollout: {{prompts_per_step: 2, n: 2, max_new_tokens: 16}}
+reward: {{ngram: 4, grade_workers: 0}}
+algorithm: {{estimator: rloo, kl_coef: 0.0, micro_batch_size: 4}}
+optim: {{lr: 1.0e-3, warmup_ratio: 0.0}}
+eval: {{every: 1, before_training: true, benchmarks: [arith], limit: 4, samples: 1,
+        temperature: 0.0, max_new_tokens: 16, grade_workers: 0}}
+run: {{output: {tmp_path / "run"}, max_steps: 2, progress: false, report_to: [tensorboard]}}
+"""
+    )
+    RLTrainer(load_recipe(recipe, command="rl")).train()
+    run = tmp_path / "run"
+    assert sorted(p.name for p in (run / "eval").iterdir()) == [
+        "final",
+        "step_000000",
+        "step_000001",
+    ]
+    for tag in ("step_000000", "step_000001", "final"):
+        summary = json.loads((run / "eval" / tag / "summary.json").read_text())
+        assert summary["benchmarks"]["arith"]["problems"] == 4
+        assert (run / "eval" / tag / "arith.jsonl").is_file()
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
