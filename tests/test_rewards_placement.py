@@ -73,3 +73,14 @@ def test_empty_response_scalar_is_outcome():
     s = _score("incorrect", [])
     assert scalar_reward(s) == pytest.approx(s.outcome_reward)
     assert response_positions(0, finished=True) == 1
+
+
+def test_length_rewards_sit_on_the_eos_position_with_the_outcome():
+    spec = RewardSpec.from_dict(
+        {"max_length": 10, "preset": "classic", "soft_overlong_cache": 5, "ngram": 2}
+    )
+    s = spec.score_one(Verdict("correct", "x"), Response("x", [1, 2, 3, 4, 5, 6, 7, 8]))
+    placed = place_streams(s)
+    # 8 tokens in a 5-token cache before 10: (5 - 8) / 5 = -0.6, on the end-of-sequence.
+    assert placed["overlong"].tolist() == [0.0] * 8 + [pytest.approx(-0.6)]
+    assert placed[CORRECTNESS].tolist() == [0.0] * 8 + [1.0]

@@ -7,10 +7,11 @@ verl and OpenRLHF adapters (DESIGN §3, §4.6 of the paper):
   the end-of-sequence token when the model generated one (``positions =
   length + 1``); a truncated response has no end-of-sequence (``positions =
   length``).
-- The **outcome** (cosine) reward sits on the **last position**: the
-  end-of-sequence token when there is one, so that the decision to stop is
-  credited with the answer's reward (as verl's and OpenRLHF's own managers
-  place it).
+- The **outcome** streams (the cosine reward, and DAPO's and Kimi's length
+  rewards when switched on: ``spec.OUTCOME_STREAMS``) sit on the **last
+  position**: the end-of-sequence token when there is one, so that the
+  decision to stop is credited with the answer's reward (as verl's and
+  OpenRLHF's own managers place it).
 - **Dense** streams (repetition) stay on their own tokens; the end-of-sequence
   position gets 0.
 - A critic-free trainer that wants **one number per response** uses
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import CORRECTNESS, SampleRewards
+from .spec import CORRECTNESS, OUTCOME_STREAMS, SampleRewards
 from .streams import multi_stream_returns
 
 
@@ -65,13 +66,20 @@ def place_streams(sample: SampleRewards, positions: int | None = None) -> dict[s
     out: dict[str, np.ndarray] = {}
     for name, stream in sample.streams.items():
         placed = np.zeros(positions, dtype=np.float64)
-        if name == CORRECTNESS:
+        if name in OUTCOME_STREAMS:
             if positions and not sample.skipped:
-                placed[-1] = float(sample.outcome_reward)
+                # An empty response keeps no value in its (empty) streams: the outcome
+                # reward is on the sample itself; a length reward of nothing is 0.
+                value = stream[length - 1] if length else _empty_value(name, sample)
+                placed[-1] = float(value)
         else:
             placed[:length] = stream[:length]
         out[name] = placed
     return out
+
+
+def _empty_value(name: str, sample: SampleRewards) -> float:
+    return float(sample.outcome_reward) if name == CORRECTNESS else 0.0
 
 
 def scalar_reward(sample: SampleRewards, positions: int | None = None) -> float | None:

@@ -41,6 +41,10 @@ OVERLONG = "overlong"
 """DAPO's soft overlong punishment, on the last token (``soft_overlong_cache``)."""
 LENGTH = "length"
 """Kimi 1.5's group length reward, on the last token (``kimi_length_coef``)."""
+OUTCOME_STREAMS: frozenset[str] = frozenset({CORRECTNESS, OVERLONG, LENGTH})
+"""Streams that reward the whole response and sit on its last position (the
+end-of-sequence token when there is one): ``rewards.placement`` puts them there,
+and critic-free estimators sum them into the response's outcome."""
 
 
 class ResponseLike(Protocol):
@@ -142,6 +146,13 @@ class RewardSpec:
     overlong_filter: bool = False
     """DAPO's overlong filtering: truncated responses are masked out of the
     policy loss (the trainer reads this); their rewards are still logged."""
+    verifier: str = "rule"
+    """``rule``: ``longcot.verify.grade_many``; ``judge``: a model judge
+    (``longcot.verify.judge``) reads the end of each response and the reference."""
+    judge: Any = None
+    """Judge settings (a mapping or ``verify.judge.JudgeSpec``: model, backend,
+    max_new_tokens, ...). RL needs ``judge.model``; curation commands use the
+    teacher when it is ``None``."""
 
     def __post_init__(self) -> None:
         if (
@@ -214,6 +225,14 @@ class RewardSpec:
             raise ValueError(
                 f"RewardSpec.overlong_filter must be a bool, got {self.overlong_filter!r}"
             )
+        if self.verifier not in ("rule", "judge"):
+            raise ValueError(
+                f"RewardSpec.verifier must be 'rule' or 'judge', got {self.verifier!r}"
+            )
+        if self.judge is not None:
+            from ..verify.judge import JudgeSpec  # only when a judge is configured
+
+            object.__setattr__(self, "judge", JudgeSpec.from_dict(self.judge))
 
     @property
     def gammas(self) -> dict[str, float]:
@@ -336,6 +355,18 @@ class RewardSpec:
             if answer_types is not None and answer_types[i] is not None:
                 item["answer_type"] = answer_types[i]
             items.append(item)
+        if self.verifier == "judge":
+            from ..verify.judge import JudgeSpec, judge_many, open_judge
+
+            judge = self.judge or JudgeSpec()
+            verdicts = judge_many(
+                items,
+                open_judge(judge),
+                judge,
+                think_markers=self.think_markers,
+                require_think_close=self.require_think_close,
+            )
+            return self.score_verdicts(verdicts, responses)
         verdicts = (
             grade_many(
                 items,
@@ -377,6 +408,8 @@ class RewardSpec:
                 out.update({p.name: getattr(value, p.name) for p in fields(StatusPolicy)})
             elif f.name in ("clamp", "think_markers"):
                 out[f.name] = None if value is None else list(value)
+            elif f.name == "judge":
+                out[f.name] = None if value is None else value.to_dict()
             else:
                 out[f.name] = value
         return out

@@ -40,10 +40,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from longcot.rewards.spec import CORRECTNESS, LENGTH, OVERLONG
-
-OUTCOME_STREAMS: frozenset[str] = frozenset({CORRECTNESS, OVERLONG, LENGTH})
-"""Streams that sit on the last token; critic-free estimators sum them into R_i."""
+from longcot.rewards.spec import OUTCOME_STREAMS
 
 
 @dataclass(frozen=True)
