@@ -314,3 +314,25 @@ class TestGradeCommand:
     def test_unknown_default_task(self, tmp_path, capsys):
         code, _, _ = self._run(tmp_path, [{"response": "1", "gold": "1"}], "--task", "nope")
         assert code == 2 and "--task: unknown task" in capsys.readouterr().err
+
+
+PATHOLOGICAL = {
+    "unclosed display math": "\\[ x " * 60_000,
+    "unclosed inline math": "\\( x " * 60_000,
+    "dollar signs": "$$ a " * 60_000,
+    "unclosed boxes": "\\boxed{" * 40_000,
+    "unclosed answer tags": "<answer>" * 40_000,
+    "answer cues": "the answer is " * 20_000,
+    "rejected letters": "A or B not C " * 20_000,
+}
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL)
+@pytest.mark.parametrize("task", ["math", "choice"])
+def test_extraction_is_linear_on_pathological_responses(name, task):
+    # About 0.1 s each when linear; a quadratic scan of ~300 kB takes minutes.
+    import time
+
+    start = time.process_time()
+    grade_local(PATHOLOGICAL[name], "1" if task == "math" else "A", task=task)
+    assert time.process_time() - start < 5.0

@@ -9,6 +9,7 @@ Importing this package does not import torch or transformers.
 
 from .extract import EXTRACT_POLICIES, RULES, ExtractPolicy
 from .grading import agrade_many, grade, grade_many, shared_pool
+from .judge import JudgeSpec, judge_many, parse_judgement
 from .pool import GraderPool, default_workers
 from .reasoning import DEFAULT_THINK_MARKERS, answer_region
 from .tasks import TASKS, grade_local
@@ -22,6 +23,7 @@ __all__ = [
     "TASKS",
     "ExtractPolicy",
     "GraderPool",
+    "JudgeSpec",
     "Status",
     "Verdict",
     "agrade_many",
@@ -30,5 +32,7 @@ __all__ = [
     "grade",
     "grade_local",
     "grade_many",
+    "judge_many",
+    "parse_judgement",
     "shared_pool",
 ]

@@ -66,11 +66,14 @@ _EMPHASIS = re.compile(
 _STANDALONE = re.compile(r"(?<![A-Za-z0-9'’])([A-J])(?![A-Za-z0-9'’])")
 # "not A", "can't be A or B", "isn't (C)", "rather than D", "不是 A", "non A", "pas A".
 _REJECTION = re.compile(
-    r"(?:\bnot|n['’]t(?:\s+be)?|\bcannot\s+be|\brather\s+than|\binstead\s+of|\bexcept|\bnor|不是|\bnon|\bpas)"
+    r"(?=[ncriep不])(?:\bnot|n['’]t(?:\s+be)?|\bcannot\s+be|\brather\s+than|\binstead\s+of|\bexcept|\bnor|不是|\bnon|\bpas)"
     r"\s*(?:option\s+|choice\s+|answer\s+)?"
     r"(?P<letters>\(?[A-J]\)?(?:\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*\(?[A-J]\)?)*)(?![A-Za-z])",
     re.IGNORECASE,
 )
+
+
+_NAMING_WINDOW = len("answer  (")  # "option A", "answer (A)": the words that name a letter
 
 
 def _rejected(text: str) -> set[int]:
@@ -89,7 +92,7 @@ def _is_english_word(text: str, m: re.Match[str]) -> bool:
     """
     if m.group(1) not in "AI" or re.match(r"\s+[a-z]|['’]", text[m.end(1) :]) is None:
         return False
-    before = text[max(0, m.start(1) - 12) : m.start(1)]
+    before = text[max(0, m.start(1) - _NAMING_WINDOW) : m.start(1)]
     return re.search(r"(?:\(|(?:option|choice|answer)\s*)$", before, re.IGNORECASE) is None
 
 

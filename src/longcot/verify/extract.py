@@ -69,7 +69,6 @@ MAX_JOINED_BOXES = 32
 MAX_JOINER_CHARS = 40
 """Longest text between two boxes that can still join them ("\\quad \\text{and} \\quad" is 22)."""
 
-_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _GSM8K = re.compile(r"####\s*(?P<value>[^\n]+)")
 
 
@@ -110,34 +109,84 @@ def _match_brace(text: str, open_index: int) -> int | None:
     return None
 
 
-def _box_at(text: str, start: int) -> tuple[int, str] | None:
-    """``(end, content)`` of the box command at ``start``, or None if malformed."""
-    cmd = "\\boxed" if text.startswith("\\boxed", start) else "\\fbox"
-    j = start + len(cmd)
-    while j < len(text) and text[j] == " ":  # spaces between command and argument
-        j += 1
-    if j < len(text) and text[j] == "{":
-        close = _match_brace(text, j)
-        if close is not None:
-            return close + 1, text[j + 1 : close].strip()
-    elif j > start + len(cmd) and j < len(text):
-        # "\boxed 5": the argument is the next token (up to space, $ or punctuation).
-        m = re.match(r"[^\s$,;]+", text[j:])
-        if m:
-            return j + m.end(), m.group(0).rstrip(".")
-    return None
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Every ``{`` index mapped to its matching ``}``, in one pass (escaped braces skipped)."""
+    stack: list[int] = []
+    pairs: dict[int, int] = {}
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n and text[i + 1] in "{}":
+            i += 2
+            continue
+        if c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            pairs[stack.pop()] = i
+        i += 1
+    return pairs
 
 
-def _last_box(text: str, before: int) -> tuple[int, int, str] | None:
-    """``(start, end, content)`` of the last well-formed box starting before ``before``."""
-    start = max(text.rfind(cmd, 0, before) for cmd in _BOX_COMMANDS)
-    while start != -1:
-        found = _box_at(text, start)
-        if found is not None:
-            return start, found[0], found[1]
-        # Malformed box (unbalanced): try the previous one.
-        start = max(text.rfind(cmd, 0, start) for cmd in _BOX_COMMANDS)
-    return None
+_BARE_ARGUMENT = re.compile(r"[^\s$,;]+")
+
+
+class _Boxes:
+    """The boxes of one text, read from the end.
+
+    A balanced box costs a scan of its own argument. The first unbalanced one
+    makes the scanner pair every brace of the text once, so a response of
+    50,000 unclosed ``\\boxed{`` costs one pass, not 50,000.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._pairs: dict[int, int] | None = None
+        # Last position of each command before the current search limit. The
+        # limit only decreases, so each command's text is searched once overall.
+        self._found = {cmd: len(text) for cmd in _BOX_COMMANDS}
+
+    def _previous(self, before: int) -> int:
+        for cmd, at in self._found.items():
+            if at == -1 or at + len(cmd) <= before:
+                continue
+            self._found[cmd] = self.text.rfind(cmd, 0, before)
+        return max(at if at + len(cmd) <= before else -1 for cmd, at in self._found.items())
+
+    def _close(self, open_index: int) -> int | None:
+        if self._pairs is None:
+            close = _match_brace(self.text, open_index)
+            if close is not None:
+                return close
+            self._pairs = _brace_pairs(self.text)
+        return self._pairs.get(open_index)
+
+    def _at(self, start: int) -> tuple[int, str] | None:
+        """``(end, content)`` of the box command at ``start``, or None if malformed."""
+        text = self.text
+        cmd = "\\boxed" if text.startswith("\\boxed", start) else "\\fbox"
+        j = start + len(cmd)
+        while j < len(text) and text[j] == " ":  # spaces between command and argument
+            j += 1
+        if j < len(text) and text[j] == "{":
+            close = self._close(j)
+            if close is not None:
+                return close + 1, text[j + 1 : close].strip()
+        elif j > start + len(cmd) and j < len(text):
+            # "\boxed 5": the argument is the next token (up to space, $ or punctuation).
+            m = _BARE_ARGUMENT.match(text, j)
+            if m:
+                return m.end(), m.group(0).rstrip(".")
+        return None
+
+    def last_before(self, before: int) -> tuple[int, int, str] | None:
+        """``(start, end, content)`` of the last well-formed box starting before ``before``."""
+        start = self._previous(before)
+        while start != -1:
+            found = self._at(start)
+            if found is not None:
+                return start, found[0], found[1]
+            start = self._previous(start)  # malformed (unbalanced): try the previous one
+        return None
 
 
 def last_boxed(text: str) -> str | None:
@@ -148,7 +197,7 @@ def last_boxed(text: str) -> str | None:
     >>> last_boxed(r"\\boxed 5.")
     '5'
     """
-    box = _last_box(text, len(text))
+    box = _Boxes(text).last_before(len(text))
     return None if box is None else box[2]
 
 
@@ -160,13 +209,14 @@ def boxed_answer(text: str) -> Extraction:
     >>> boxed_answer(r"\\boxed{1} then \\boxed{2}")
     Extraction(answer='2', rule='boxed')
     """
-    box = _last_box(text, len(text))
+    boxes = _Boxes(text)
+    box = boxes.last_before(len(text))
     if box is None:
         return Extraction(None, None)
     contents = [box[2]]
     start = box[0]
     while len(contents) < MAX_JOINED_BOXES:
-        previous = _last_box(text, start)
+        previous = boxes.last_before(start)
         if previous is None:
             break
         joiner = text[previous[1] : start]
@@ -199,6 +249,20 @@ def clean_value(value: str) -> str:
     return value
 
 
+def answer_tag(text: str) -> str | None:
+    """Content of the last ``<answer>…</answer>`` (any letter case), or None.
+
+    Found from the end with ``rfind`` (a lazy regex would be quadratic on a
+    response full of unclosed ``<answer>``).
+    """
+    lower = text.lower()
+    close = lower.rfind("</answer>")
+    if close == -1:
+        return None
+    start = lower.rfind("<answer>", 0, close)
+    return None if start == -1 else text[start + len("<answer>") : close]
+
+
 def _phrase(text: str, pattern: re.Pattern[str], *, prose: bool) -> str | None:
     last = last_match(pattern, text)
     if last is None:
@@ -219,9 +283,8 @@ def _auto_rules(text: str, *, tags: bool = True) -> Extraction:
     if boxed.answer is not None:
         return boxed
     if tags:
-        tag = last_match(_TAG, text)
-        if tag is not None and tag.group(1).strip():
-            inner = tag.group(1)
+        inner = answer_tag(text)
+        if inner is not None and inner.strip():
             found = _auto_rules(inner, tags=False).answer
             return Extraction(found if found is not None else strip_answer(inner), "answer tag")
     phrase = _phrase(text, PHRASE, prose=True)

@@ -79,23 +79,19 @@ _NUMBER_AND_UNIT = re.compile(r"[-+]?[\d.,/]*\d\s+[A-Za-z]{1,12}\.?")
 _SINGLE_WORD = re.compile(r"[A-Za-z]+")
 _EMPHASIS = re.compile(r"^(\*\*|__|\*)(.+)\1$")
 
-# Inline spans stay on one line; display spans may cross lines. ``\$`` is an
-# escaped dollar sign, not a delimiter.
-_SPANS = re.compile(
-    r"\$\$(?P<dd>.+?)\$\$"
-    r"|\\\[(?P<br>.+?)\\\]"
-    r"|\\\((?P<pa>[^\n]+?)\\\)"
-    r"|(?<!\\)\$(?P<d>(?:[^$\n\\]|\\.)+?)(?<!\\)\$",
-    re.DOTALL,
-)
+# Math delimiters: (open, close, may cross lines). Display spans may cross
+# lines; inline spans stay on one line, as in Math-Verify.
+_DELIMITERS = (("$$", "$$", True), ("\\[", "\\]", True), ("\\(", "\\)", False), ("$", "$", False))
+_OPENERS = re.compile(r"\$\$|\\\[|\\\(|(?<!\\)\$")  # "\$" is an escaped dollar sign
 # Numbers, most specific first: \frac{a}{b}, a mixed number, grouped thousands
 # or plain digits with an optional /b and %, and .5. No letter or digit may
 # precede (ASCII only: "有5页" still yields 5).
 _NUMBERS = re.compile(
-    r"\\[dt]?frac\s*\{\s*-?\d+(?:\.\d+)?\s*\}\s*\{\s*\d+(?:\.\d+)?\s*\}"
+    r"(?=[\\\d.-])"  # every number starts so: lets the engine skip other positions
+    r"(?:\\[dt]?frac\s*\{\s*-?\d+(?:\.\d+)?\s*\}\s*\{\s*\d+(?:\.\d+)?\s*\}"
     r"|(?<![A-Za-z0-9_.])-?\d+ \d+/\d+(?![\d/])"
     r"|(?<![A-Za-z0-9_.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?/\s?\d+(?:\.\d+)?)?(?:\s?\\?%)?"
-    r"|(?<![A-Za-z0-9_.])-?\.\d+(?:\s?\\?%)?"
+    r"|(?<![A-Za-z0-9_.])-?\.\d+(?:\s?\\?%)?)"
 )
 _TRAILING = ".,;:!?。，；：！？ \t"
 
@@ -160,12 +156,34 @@ def equation_rhs(text: str) -> str | None:
 
 
 def math_spans(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, content)`` of each math span, in order."""
-    spans = []
-    for m in _SPANS.finditer(text):
-        content = next(g for g in m.groups() if g is not None).strip()
-        spans.append((m.start(), m.end(), content))
-    return spans
+    """``(start, end, content)`` of each math span, in order.
+
+    One left-to-right pass: a span's text is consumed, and an opener whose
+    closer never comes again is skipped without a search (the last closer of
+    each kind is known), so the scan stays linear even for 1 MB of ``\\[``.
+    """
+    last_close = {close: text.rfind(close) for _, close, _ in _DELIMITERS}
+    spans: list[tuple[int, int, str]] = []
+    pos = 0
+    while True:
+        m = _OPENERS.search(text, pos)
+        if m is None:
+            return spans
+        start = m.start()
+        _, closer, multiline = next(d for d in _DELIMITERS if d[0] == m.group(0))
+        body = m.end()
+        close = text.find(closer, body) if last_close[closer] >= body else -1
+        while closer == "$" and close != -1 and text[close - 1] == "\\":
+            close = text.find("$", close + 1)  # "\$" inside a span is a dollar sign
+        if close == -1 or close == body:
+            pos = body
+            continue
+        content = text[body:close]
+        if not multiline and "\n" in content:
+            pos = body  # an inline span never crosses a line
+            continue
+        spans.append((start, close + len(closer), content.strip()))
+        pos = close + len(closer)
 
 
 def numbers(text: str) -> list[tuple[int, str]]:

@@ -22,6 +22,11 @@ _SLASH_FRAC = re.compile(rf"^({_NUM})/({_NUM})$")
 # "137\frac{1}{2}" is the mixed number 137 + 1/2 in MATH answers.
 _MIXED = re.compile(r"^([+-]?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
 _PERCENT = re.compile(r"^(.*?)\\?%$")
+MAX_NUMBER_CHARS = 64
+"""Longer text is not tried as a plain number (a 64-digit integer is far beyond any
+benchmark answer); it goes on to the evaluator and the symbolic tier."""
+MAX_DECIMAL_EXPONENT = 400
+"""``1e400`` is parsed; ``1e1000000`` is not (an exact Fraction of it would take seconds)."""
 # Absolute tolerance scale for comparing a decimal with a value it approximates
 # ("0.3333333" for 1/3): Math-Verify rounds to 6 decimals by default.
 REL_TOL = 1e-6
@@ -60,7 +65,7 @@ def _to_fraction(text: str) -> Fraction | None:
         m = pattern.match(text)
         if m:
             exponent = int(m.group(2))
-            if abs(exponent) > 400:  # 10**10**6 would be a denial of service
+            if abs(exponent) > MAX_DECIMAL_EXPONENT:
                 return None
             return Fraction(m.group(1)) * Fraction(10) ** exponent
     return None
@@ -74,7 +79,7 @@ def parse_number(text: str) -> Number | None:
     >>> parse_number("12.5%").value
     Fraction(25, 2)
     """
-    if not text or len(text) > 64:
+    if not text or len(text) > MAX_NUMBER_CHARS:
         return None
     text = text.replace(" ", "").replace(",", "") if _looks_grouped(text) else text.replace(" ", "")
     percent = False
