@@ -32,6 +32,7 @@ _FIELDS = {
     "grade_timeout": "grade_timeout",
     "grade_workers": "grade_workers",
     "chunk_completions": "chunk_completions",
+    "verifier": "verifier",
 }
 
 
@@ -85,6 +86,14 @@ def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser
     p.add_argument("--grade-workers", type=int, help="grader processes (default: cores)")
     p.add_argument("--chunk-completions", type=int, help="completions per backend call (256)")
     p.add_argument(
+        "--verifier",
+        choices=("rule", "judge"),
+        help="rule (default: longcot.verify) or judge (a model reads each response's end)",
+    )
+    p.add_argument(
+        "--judge-model", help="the judge model for --verifier judge (default: the evaluated one)"
+    )
+    p.add_argument(
         "--regrade", action="store_true", help="re-grade DIR's samples; generate nothing"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -109,6 +118,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
             if len(parts) != 2:
                 raise ValueError(f"--think-markers {args.think_markers!r}: give 'OPEN,CLOSE'")
             out["think_markers"] = tuple(parts)
+    if getattr(args, "judge_model", None) is not None:
+        out["judge"] = {"model": args.judge_model}
     if args.require_think_close is not None:
         out["require_think_close"] = {"auto": None, "true": True, "false": False}[
             args.require_think_close

@@ -18,6 +18,7 @@ from .loader import (
 )
 from .sections import (
     AlgorithmSection,
+    CurateSection,
     DataSection,
     EvalSection,
     LoraSection,
@@ -31,6 +32,7 @@ __all__ = [
     "COMMAND_SECTIONS",
     "SECTIONS",
     "AlgorithmSection",
+    "CurateSection",
     "DataSection",
     "EvalSection",
     "LoraSection",

@@ -34,6 +34,7 @@ from typing import Any
 from .checks import SettingError
 from .sections import (
     AlgorithmSection,
+    CurateSection,
     DataSection,
     EvalSection,
     ModelSection,
@@ -53,6 +54,7 @@ SECTIONS: tuple[str, ...] = (
     "optim",
     "eval",
     "run",
+    "curate",
 )
 
 _TYPES: dict[str, type] = {
@@ -63,15 +65,16 @@ _TYPES: dict[str, type] = {
     "optim": OptimSection,
     "eval": EvalSection,
     "run": RunSection,
+    "curate": CurateSection,
 }
 
 COMMAND_SECTIONS: dict[str, tuple[str, ...]] = {
     "eval": ("model", "rollout", "eval", "run"),
     "sft": ("model", "data", "optim", "eval", "run"),
-    "rl": SECTIONS,
-    "sample": ("model", "data", "rollout", "reward", "eval", "run"),
-    "construct": ("model", "data", "rollout", "reward", "eval", "run"),
-    "silver": ("model", "data", "rollout", "reward", "eval", "run"),
+    "rl": ("model", "data", "rollout", "reward", "algorithm", "optim", "eval", "run"),
+    "sample": ("model", "data", "rollout", "reward", "curate", "run"),
+    "construct": ("model", "data", "rollout", "reward", "curate", "run"),
+    "silver": ("model", "data", "rollout", "reward", "curate", "run"),
     "serve-reward": ("reward",),
 }
 """Which sections each command reads; any other section in its recipe is an error."""
@@ -99,6 +102,7 @@ class Recipe:
     optim: OptimSection
     eval: EvalSection
     run: RunSection
+    curate: CurateSection = dataclasses.field(default_factory=CurateSection)
     source: str = "defaults"
     command: str = ""
 

@@ -38,6 +38,8 @@ RESULT_FIELDS = (
     "think_markers",
     "require_think_close",
     "extract",
+    "verifier",
+    "judge",
 )
 """Fields that change what a sample *is*: mixing samples that differ in any of
 them in one output folder would make its numbers meaningless, so resuming with
@@ -84,6 +86,8 @@ EVAL_SECTION_FIELDS = (
     "grade_timeout",
     "grade_workers",
     "chunk_completions",
+    "verifier",
+    "judge",
 )
 """EvalConfig fields that come from a recipe's ``eval`` section (the rest:
 ``model.path``, ``rollout.backend``/``backend_options``, ``run.output``)."""
@@ -163,6 +167,12 @@ class EvalConfig:
     chunk_completions: int = 256
     """Completions (prompts x samples) per backend call. A killed run loses at
     most two chunks (one generating, one grading); larger chunks batch better."""
+    verifier: str = "rule"
+    """``rule``: ``longcot.verify.grade``; ``judge``: a model judge
+    (``longcot.verify.judge``) reads the end of each response and the gold answer."""
+    judge: Any = None
+    """Judge settings (``verify.judge.JudgeSpec`` or a mapping); ``None`` with
+    ``verifier: judge``: the evaluated model judges its own responses."""
 
     def __post_init__(self) -> None:
         # Normalise YAML lists to tuples so configs compare and hash predictably.
@@ -175,6 +185,13 @@ class EvalConfig:
         if self.think_markers is not None:
             object.__setattr__(self, "think_markers", tuple(self.think_markers))
         object.__setattr__(self, "backend_options", dict(self.backend_options or {}))
+        if self.judge is not None:
+            from longcot.verify.judge import JudgeError, JudgeSpec
+
+            try:
+                object.__setattr__(self, "judge", JudgeSpec.from_dict(self.judge))
+            except JudgeError as e:
+                raise EvalConfigError("judge", self.judge, str(e)) from None
         self._validate()
 
     def _validate(self) -> None:
@@ -221,6 +238,8 @@ class EvalConfig:
             )
         if _not_int(self.chunk_completions) or self.chunk_completions < 1:
             raise EvalConfigError("chunk_completions", self.chunk_completions, "must be >= 1")
+        if self.verifier not in ("rule", "judge"):
+            raise EvalConfigError("verifier", self.verifier, "must be 'rule' or 'judge'")
 
     def samples_for(self, default_samples: int) -> int:
         """Samples per problem for a benchmark whose paper default is ``default_samples``."""

@@ -31,6 +31,7 @@ from longcot.runs import (
     ResultStore,
     SampleJob,
     grade_rows,
+    judge_grader,
     pending_work,
     rule_grader,
     run_jobs,
@@ -91,8 +92,21 @@ def build_plan(config: EvalConfig) -> list[BenchmarkPlan]:
     return plans
 
 
-def config_grader(config: EvalConfig) -> Grader:
-    """The rule verifier with ``config``'s markers, limits and extraction policy."""
+def config_grader(config: EvalConfig, backend: Backend | None = None) -> Grader:
+    """The rule verifier with ``config``'s markers, limits and extraction policy,
+    or, with ``verifier: judge``, a model judge: ``config.judge.model``, else
+    ``backend`` (the evaluated model; pass it wrapped in ``SerialBackend``)."""
+    if config.verifier == "judge":
+        from longcot.verify.judge import JudgeSpec, open_judge
+
+        spec = config.judge or JudgeSpec()
+        if spec.model is not None:
+            backend = open_judge(spec)
+        elif backend is None:
+            raise ValueError(
+                "verifier: judge without judge.model needs the evaluated model's backend"
+            )
+        return judge_grader(backend, spec, think_markers=config.think_markers)
     return rule_grader(
         think_markers=config.think_markers,
         timeout=config.grade_timeout,
@@ -126,6 +140,11 @@ def run_eval(
     try:
         stats = None
         if work:
+            if config.verifier == "judge":
+                # The grading thread may ask this same model to judge.
+                from longcot.verify.judge import SerialBackend
+
+                backend = SerialBackend(backend)
             jobs = _with_think_close(config, backend, jobs)
             # A folder shows as its last part; a URL or hub id as given.
             label = (
@@ -136,7 +155,7 @@ def run_eval(
                 backend,
                 sampling_params(config),
                 store,
-                config_grader(config),
+                config_grader(config, backend),
                 chunk_completions=config.chunk_completions,
                 progress=progress,
                 description=f"eval {label}",
@@ -215,7 +234,10 @@ def regrade(config: EvalConfig, *, progress: Progress | None = None) -> EvalResu
     plans = build_plan(config)
     rows_by_bench = {p.name: store.read(p.name) for p in plans}
     count = sum(len(r) for r in rows_by_bench.values())
-    grader = config_grader(config)
+    judge_backend = None
+    if config.verifier == "judge" and (config.judge is None or config.judge.model is None):
+        judge_backend = backends.open_backend(config)  # the evaluated model judges
+    grader = config_grader(config, judge_backend)
     progress.start(count, "regrade")
     try:
         for name, rows in rows_by_bench.items():
@@ -232,6 +254,8 @@ def regrade(config: EvalConfig, *, progress: Progress | None = None) -> EvalResu
             log.info("%s: regraded %d samples, %d changed status", name, len(rows), changed)
     finally:
         progress.close()
+        if judge_backend is not None:
+            judge_backend.close()
     summary = summarize(config, plans, store)
     files = write_summary(store, summary)
     return EvalResult(store.root, summary, 0, count, files)

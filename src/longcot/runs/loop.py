@@ -116,6 +116,40 @@ def rule_grader(
     return grade
 
 
+def judge_grader(
+    judge: Any,
+    spec: Any = None,
+    *,
+    think_markers: tuple[str, str] | None,
+) -> Grader:
+    """A :data:`Grader` that asks a model judge (``longcot.verify.judge``) instead of the rules.
+
+    Args:
+        judge: a backend (``generate``) or a callable; wrap a backend that also
+            generates in this run in ``verify.judge.SerialBackend`` (the loop
+            grades in a second thread).
+        spec: a ``verify.judge.JudgeSpec`` (prompt, lengths, retries).
+
+    A row's ``reference`` (a reference solution, e.g. silver data's) is what the
+    judge compares against when present, else its ``gold``.
+    """
+    from longcot.verify.judge import judge_many
+
+    def grade(rows: list[dict[str, Any]]) -> list[Any]:
+        items = [
+            {
+                "response": r["response"],
+                "gold": r["gold"],
+                "reference": r.get("reference"),
+                "require_think_close": bool(r.get("require_think_close", False)),
+            }
+            for r in rows
+        ]
+        return judge_many(items, judge, spec, think_markers=think_markers)
+
+    return grade
+
+
 def grade_rows(rows: list[dict[str, Any]], grader: Grader) -> None:
     """Fill ``verdict`` and ``extracted`` of result rows in place."""
     if not rows:

@@ -110,7 +110,9 @@ class JudgeSpec:
         if self.model is not None and (not isinstance(self.model, str) or not self.model):
             raise JudgeError(f"judge.model={self.model!r}: give a model name, or null")
         if not isinstance(self.backend, str) or not self.backend:
-            raise JudgeError(f"judge.backend={self.backend!r}: give hf, vllm, openai or module:Class")
+            raise JudgeError(
+                f"judge.backend={self.backend!r}: give hf, vllm, openai or module:Class"
+            )
         if not isinstance(self.backend_options, Mapping):
             raise JudgeError(f"judge.backend_options={self.backend_options!r}: must be a mapping")
         object.__setattr__(self, "backend_options", dict(self.backend_options))
