@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("longcot.commands.eval", "evaluate a model on the paper's benchmarks (resumable)"),
     "sft": ("longcot.commands.sft", "supervised fine-tuning on TRL (chat JSONL or solutions)"),
     "rl": ("longcot.commands.rl", "RL with verifiable rewards: PPO per-stream, GRPO, RLOO"),
+    "report": ("longcot.commands.report", "plots and tables of runs in one HTML page (+ Markdown)"),
+    "keywords": ("longcot.commands.keywords", "reflection keyword rates of a JSONL file of responses"),
     "demo": ("longcot.commands.demo", "evaluate SmolLM2-135M on a slice of each benchmark on CPU"),
 }
 
