@@ -306,7 +306,7 @@ def extract_final_answer(text: str, extract: ExtractPolicy = "auto") -> Extracti
 
     >>> extract_final_answer("So the answer is $m+n=2$, which is neat.")
     Extraction(answer='m+n=2', rule='answer phrase')
-    >>> extract_final_answer("$\\\\binom{5}{2} = 10$")
+    >>> extract_final_answer("There are\\n$\\\\binom{5}{2} = 10$")
     Extraction(answer='10', rule='final equation rhs')
     >>> extract_final_answer("My reply is 0.75.", "strict")
     Extraction(answer=None, rule=None)
