@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "construct": ("longcot.commands.construct", "long CoT built through actions by a teacher"),
     "silver": ("longcot.commands.silver", "web QA pairs -> answers -> filtered RL prompt set"),
     "report": ("longcot.commands.report", "plots and tables of runs in one HTML page (+ Markdown)"),
-    "keywords": ("longcot.commands.keywords", "reflection keyword rates of a JSONL file of responses"),
+    "keywords": ("longcot.commands.keywords", "reflection keyword rates of JSONL responses"),
     "demo": ("longcot.commands.demo", "evaluate SmolLM2-135M on a slice of each benchmark on CPU"),
 }
 
