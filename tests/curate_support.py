@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from longcot.generate.types import Completion
 from longcot.verify import Verdict
@@ -32,9 +33,12 @@ class ScriptedTeacher:
         self.interrupt_after = interrupt_after
         self.calls = 0
         self.prompts_seen: list[str] = []
+        self.params = None
+        """The current call's ``SamplingParams`` (a script may read its seed)."""
 
     def generate(self, prompts, params):
         self.calls += 1
+        self.params = params
         if self.interrupt_after is not None and self.calls >= self.interrupt_after:
             raise KeyboardInterrupt("killed")
         texts = [p if isinstance(p, str) else p[-1]["content"] for p in prompts]
@@ -80,3 +84,32 @@ def has_brace(region: str, gold, answer_type) -> Verdict:
     if "{" in region:
         return Verdict("correct", "{", "contains a brace")
     return Verdict("incorrect", None, "no brace")
+
+
+class KeywordJudge:
+    """A judge backend (``module:Class`` for ``load_backend``): "correct" when the
+    response tail in its prompt contains ``keyword``, "wrong" otherwise."""
+
+    name = "keyword-judge"
+    instances: ClassVar[list[KeywordJudge]] = []
+
+    def __init__(self, model: str, keyword: str = "42") -> None:
+        self.model = model
+        self.keyword = keyword
+        self.prompts: list[str] = []
+        KeywordJudge.instances.append(self)
+
+    def generate(self, prompts, params):
+        out = []
+        for p in prompts:
+            text = p[-1]["content"]
+            self.prompts.append(text)
+            tail = text.split("End of the student's response:")[1]
+            verdict = "correct" if self.keyword in tail else "wrong"
+            out.append(
+                [Completion(f"VERDICT: {verdict}", (1,), "stop", 5, 1) for _ in range(params.n)]
+            )
+        return out
+
+    def close(self) -> None:
+        pass

@@ -48,7 +48,7 @@ SYNONYMS: dict[str, str] = {
 
 # "NEXT: step", "**Next action:** reflect", "next - answer"; the last such line counts.
 _NEXT_LINE = re.compile(
-    r"^[\s*_`#>-]*next(?:\s+action)?[\s*_`]*[:\-]\s*[*_`]*([A-Za-z]+)", re.I | re.M
+    r"^[\s*_`#>-]*next(?:\s+action)?[\s*_`]*[:\-][\s*_`]*([A-Za-z]+)", re.I | re.M
 )
 
 
