@@ -42,6 +42,19 @@ def _load(recipe: Path, argv: list[str]):
         recipe = load(args)
         check_recipe(recipe, world=1)  # every batch size divides, every key is known
         return recipe
+    if args.command in ("sample", "construct", "silver"):
+        import importlib
+
+        from longcot.curate import check_ns
+
+        module = importlib.import_module(f"longcot.commands.{args.command}")
+        recipe = (
+            module.build_recipe(args, "sample")
+            if args.command == "sample"
+            else module.build_recipe(args)
+        )
+        check_ns(recipe.curate.ns, recipe.rollout.n)  # every N of the study is sampled
+        return recipe
     if args.command == "serve-reward":
         from longcot.rewards import RewardSpec
 
@@ -129,3 +142,15 @@ def test_sft_paper_recipe_has_the_paper_settings(monkeypatch):
     assert recipe.data.max_length == 16384 and recipe.data.overlong == "drop"
     # 8 GPUs, one example each, 32 micro-batches accumulated.
     assert accumulation_steps(recipe.optim.batch_size, recipe.optim.micro_batch_size, 8) == 32
+
+
+def test_curation_recipes_exist_and_feed_sft(monkeypatch):
+    """Each curation command has a recipe, and the paper's SFT reads what sampling writes."""
+    monkeypatch.chdir(ROOT)
+    for command in ("sample", "construct", "silver"):
+        assert any(_launch(r)[0] == command for r in RECIPES), f"no recipe for {command}"
+    sample = ROOT / "recipes/sample_paper_long.yaml"
+    recipe = _load(sample, _launch(sample))
+    sft = _load(ROOT / "recipes/sft_paper.yaml", _launch(ROOT / "recipes/sft_paper.yaml"))
+    assert sft.data.source == f"{recipe.run.output}/sft_n32.jsonl" and 32 in recipe.curate.ns
+    assert (recipe.rollout.temperature, recipe.rollout.top_p, recipe.rollout.n) == (1.0, 0.95, 256)
