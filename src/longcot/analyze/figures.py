@@ -79,11 +79,17 @@ class Plot:
 # all have the same fonts and label sizes.
 _LEFT, _RIGHT, _TOP, _XLABEL = 0.7, 0.15, 0.6, 0.5  # y labels, right edge, titles, x labels
 _WGAP, _HGAP, _LEGEND_ROW = 0.8, 0.85, 0.25  # between panels; per row of the run legend
+_LEGEND_ENTRY = 2.3  # inches of width per legend entry (a run name of up to ~25 characters)
+
+
+def legend_columns(cols: int) -> int:
+    """Run-legend entries per row: about one per 2.3 inches of figure width."""
+    return max(1, int(PANEL_SIZE[0] * cols // _LEGEND_ENTRY))
 
 
 def _layout(rows: int, cols: int, legend_entries: int) -> tuple[tuple[float, float], dict]:
     """Figure size (inches) and ``subplots_adjust`` fractions for a grid of panels."""
-    legend = _LEGEND_ROW * math.ceil(legend_entries / 4) + 0.1
+    legend = _LEGEND_ROW * math.ceil(legend_entries / legend_columns(cols)) + 0.1
     width = PANEL_SIZE[0] * cols
     height = PANEL_SIZE[1] * rows + legend + 0.3
     grid_w = width - _LEFT - _RIGHT
@@ -126,9 +132,11 @@ def draw(
         {ln.run for p in panels for ln in p.lines if ln.xs}
         | {r for p in panels for r, _ in p.hlines}
     )
-    fig = Figure(figsize=_layout(rows, cols, n_runs + 1)[0], dpi=DPI)
+    entries = n_runs + any(p.hlines for p in panels)  # the "dotted: eval folder" key
+    size, margins = _layout(rows, cols, entries)
+    fig = Figure(figsize=size, dpi=DPI)
     FigureCanvasAgg(fig)
-    fig.subplots_adjust(**_layout(rows, cols, n_runs + 1)[1])
+    fig.subplots_adjust(**margins)
     runs_shown: dict[str, None] = {}
     for i, panel in enumerate(panels):
         ax = fig.add_subplot(rows, cols, i + 1)
@@ -151,6 +159,8 @@ def draw(
             runs_shown.setdefault(run, None)
         for x, y, text in panel.labels:
             ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        if panel.labels:
+            ax.margins(x=0.25, y=0.15)  # room for the point labels inside the axes
         xs = {x for line in panel.lines for x in line.xs}
         if panel.logx:
             ax.set_xscale("log", base=panel.logx)
@@ -170,15 +180,15 @@ def draw(
     handles = [Line2D([], [], color=colours[r], linewidth=2.5) for r in runs_shown]
     if any(p.hlines for p in panels):
         handles.append(Line2D([], [], color="#444", linestyle=":"))
-        labels = [*runs_shown, "dotted: evaluation folder (no steps)"]
+        labels = [*runs_shown, "dotted: eval folder"]
     else:
         labels = list(runs_shown)
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    fig.suptitle(title, fontsize=12 if cols > 1 else 10.5, fontweight="bold")  # fits 4.6 in
     fig.legend(
         handles,
         labels,
         loc="lower center",
-        ncol=min(len(labels), 4),
+        ncol=min(len(labels), legend_columns(cols)),
         fontsize=8,
         frameon=False,
     )

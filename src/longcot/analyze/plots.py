@@ -1,9 +1,9 @@
 """Which figures the report draws, from what, and the notes when there is nothing to draw.
 
-Training curves (x: RL step) come from ``metrics.jsonl`` and ``rollouts.jsonl`` of
-``rl`` runs; checkpoint curves (x: step) from ``eval/<tag>/``, one set per run kind
-so SFT's thousands of optimiser steps do not squash RL's tens of steps; a bare
-``longcot eval`` folder is drawn as a dotted horizontal line on those. Then the
+Checkpoint curves (x: step) come from ``eval/<tag>/``, one set per run kind so SFT's
+thousands of optimiser steps do not squash RL's tens of steps; a bare ``longcot eval``
+folder is drawn as a dotted horizontal line on those. Training curves (x: RL step)
+come from ``metrics.jsonl`` and ``rollouts.jsonl`` of ``rl`` runs. Then the
 SFT loss against tokens trained, accuracy against SFT tokens (one point per SFT
 run), and rejection sampling against N. Every function returns the figures it
 drew and appends a note for each one it skipped, so a run without a metric never
@@ -370,6 +370,7 @@ def all_plots(runs: Sequence[RunAnalysis], out: Path, notes: list[str]) -> list[
     """Every figure of the report, colours fixed per run in the order given."""
     colours = palette([a.name for a in runs])
     plots = []
-    for make in (training_plots, checkpoint_plots, sft_plots, sampling_plots):
+    # Held-out results first (what a reader compares), then the training curves behind them.
+    for make in (checkpoint_plots, training_plots, sft_plots, sampling_plots):
         plots += make(runs, colours, out, notes)
     return plots

@@ -41,12 +41,13 @@ h1{font-size:1.6rem}h2{font-size:1.3rem;border-bottom:1px solid #ddd;padding-bot
 h3{font-size:1.05rem;margin-bottom:.3rem}
 table{border-collapse:collapse;font-size:.85rem;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;white-space:nowrap}
-th.num,td.num{text-align:right}th{background:#f4f4f4}
+th.num,td.num{text-align:right}th{background:#f4f4f4;white-space:normal;vertical-align:bottom}
 tbody tr:nth-child(even){background:#fafafa}
 caption{caption-side:bottom;text-align:left;font-size:.8rem;color:#555;padding-top:.3rem;white-space:normal}
 .scroll{overflow-x:auto;max-width:100%}
-figure{margin:1rem 0 2rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{font-size:.85rem;color:#444}.notes li{font-size:.85rem;color:#555}
+figure{display:inline-table;margin:0 1rem 1.5rem 0;vertical-align:top}
+figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{display:table-caption;caption-side:bottom;font-size:.85rem;color:#444;padding-top:.3rem}.notes li{font-size:.85rem;color:#555}
 code{background:#f4f4f4;padding:0 .2rem}
 """
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"

@@ -45,14 +45,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"file": str(args.file), "field": args.field, **stats}, indent=2))
         return 0
+    console = Console()
     n = stats["responses"]
-    table = Table(
-        title=f"{args.file} ({n:,} responses, field {args.field!r})", title_justify="left"
-    )
+    console.print(f"{args.file}: {n:,} responses, field {args.field!r}", soft_wrap=True)
+    table = Table()
     table.add_column("feature")
     table.add_column("% of responses", justify="right")
     table.add_column("mean count", justify="right")
     for f in FEATURES:
         table.add_row(f, f"{100 * stats[f]['rate']:.1f}", f"{stats[f]['mean']:.2f}")
-    Console().print(table)
+    console.print(table)
     return 0
