@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -111,3 +113,14 @@ def test_labels_are_folder_names_lengthened_only_where_they_clash(tmp_path):
     assert [r.name for r in load_runs([a, b, c])] == ["a/final", "b/final", "base"]
     with pytest.raises(RunFolderError, match="given twice"):
         load_runs([a, tmp_path / "a" / "." / "final"])
+
+
+def test_analysis_imports_neither_evaluate_nor_train():
+    # DESIGN §1: analysis reads the files producers wrote; it never imports them.
+    code = (
+        "import sys, longcot.analyze, longcot.commands.report, longcot.commands.keywords\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('longcot.evaluate', 'longcot.train')))\n"
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -111,6 +111,8 @@ class Checkpoint:
     benchmarks: tuple[str, ...]
 
     def rows_path(self, benchmark: str) -> Path:
+        # The file name rule of longcot.runs.store (module:attr benchmarks are not portable
+        # names); repeated here so reading a folder never imports the writer's stack.
         return self.path / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', benchmark)}.jsonl"
 
     def benchmark_summary(self, benchmark: str) -> dict[str, Any]:
