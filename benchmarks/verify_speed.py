@@ -21,6 +21,11 @@ caches are cleared before each baseline run and the grader pool is replaced
 items would otherwise be served from caches that real, unique responses
 never hit.
 
+Each run also records CPU seconds: the loop's own, and the grader's (the
+parent's plus every worker's, read from ``/proc``). Their ratio does not
+depend on what else the machine runs, so it tells a slower grader from a
+busier machine; the wall-clock ratio is the one the target is set on.
+
     .venv/bin/python benchmarks/verify_speed.py [--data DIR] [--workers 2] [--repeats 3]
 """
 
@@ -54,6 +59,18 @@ def load_pairs(data: Path) -> tuple[list[dict], list[bool]]:
     return items, truth
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by the given processes (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def plain_loop(items: list[dict]) -> list[bool]:
     return [verify(gold=parse(f"${it['gold']}$"), target=parse(it["response"])) for it in items]
 
@@ -71,13 +88,14 @@ def main() -> None:
         f"{len(items)} items: {len(items) // 2} matched + {len(items) // 2} mismatched MATH-500 pairs"
     )
 
-    base_times, our_times = [], []
+    base_times, our_times, base_cpu, our_cpu = [], [], [], []
     for run in range(args.repeats):
         mv_parser.parse_latex_cached.cache_clear()
         mv_parser.parse_expr_cached.cache_clear()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         baseline = plain_loop(items)
         base_times.append(time.perf_counter() - t0)
+        base_cpu.append(time.process_time() - c0)
 
         grading._close_shared()  # a fresh pool: cold caches in the workers
         t0 = time.perf_counter()
@@ -86,12 +104,15 @@ def main() -> None:
         grade_many(warm_up, workers=args.workers)
         t_start = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
+        pids = pool.pids()
+        t0, c0, w0 = time.perf_counter(), time.process_time(), cpu_seconds(pids)
         verdicts = grade_many(items, workers=args.workers)
         our_times.append(time.perf_counter() - t0)
+        our_cpu.append(time.process_time() - c0 + cpu_seconds(pids) - w0)
         print(
-            f"run {run + 1}: plain loop {base_times[-1]:.2f}s, grade_many {our_times[-1]:.2f}s "
-            f"({base_times[-1] / our_times[-1]:.1f}x)"
+            f"run {run + 1}: plain loop {base_times[-1]:.2f}s ({base_cpu[-1]:.2f} CPU s), "
+            f"grade_many {our_times[-1]:.2f}s ({our_cpu[-1]:.2f} CPU s): "
+            f"{base_times[-1] / our_times[-1]:.1f}x wall, {base_cpu[-1] / our_cpu[-1]:.1f}x CPU"
         )
     t_base, t_ours = min(base_times), min(our_times)
 
@@ -109,6 +130,10 @@ def main() -> None:
     print(
         f"speed-up: {rate_ours / rate_base:.1f}x, best of {args.repeats} runs each "
         f"(pool start-up, not timed: {t_start:.1f}s)"
+    )
+    print(
+        f"CPU seconds, best of {args.repeats}: plain loop {min(base_cpu):.2f}, "
+        f"grader (parent + workers) {min(our_cpu):.2f}: {min(base_cpu) / min(our_cpu):.1f}x less"
     )
     print(
         f"agreement where the plain loop is right: {len(base_right) - len(disagree)}/{len(base_right)}"
