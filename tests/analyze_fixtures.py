@@ -196,10 +196,12 @@ BY_N = [
 ]
 
 
-def make_sample(folder: Path, *, with_run_json: bool = False) -> Path:
-    """A rejection-sampling folder: candidates/, sft_n*.jsonl and summary.json with by_n."""
+def make_sample(folder: Path, *, with_run_json: bool = False, kind: str = "sample") -> Path:
+    """A rejection-sampling folder: candidates/, sft_n*.jsonl and summary.json with by_n;
+    with ``run.json`` (``kind`` sample or construct) and a metrics row per graded chunk."""
     if with_run_json:
-        write_json(folder / "run.json", run_json("sample", folder))
+        write_json(folder / "run.json", run_json(kind, folder))
+        write_jsonl(folder / "metrics.jsonl", [{"step": 1, "elapsed_s": 1.0, "candidates": 40}])
     write_jsonl(folder / "candidates" / "arith_train.jsonl", [{"id": "a/0", "response": "x"}])
     write_jsonl(folder / "sft_n1.jsonl", [{"messages": []}])
     write_json(folder / "summary.json", {"by_n": BY_N, "teacher": "t"})

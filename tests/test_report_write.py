@@ -124,6 +124,18 @@ def test_missing_metrics_are_skipped_with_notes_not_errors(tmp_path):
     assert "| empty | rl | – |" in report.markdown.read_text()
 
 
+def test_curation_runs_with_run_json_are_sampling_rows_and_one_figure(tmp_path):
+    runs = [
+        make_sample(tmp_path / "sample-long", with_run_json=True),
+        make_sample(tmp_path / "construct", with_run_json=True, kind="construct"),
+    ]
+    report = write_report(runs, tmp_path / "out")
+    assert [p.name for p in report.figures] == ["sampling.png"]
+    md = report.markdown.read_text()
+    assert "| sample-long | sample | – |" in md  # chunks graded are not training steps
+    assert "| construct | 4 | 10 | 40.0 | 80.0 | 16 | 4,000 |" in md
+
+
 def test_a_report_of_one_bare_evaluation_has_tables_and_no_curves(tmp_path):
     report = write_report([make_eval(tmp_path / "base")], tmp_path / "out")
     assert report.figures == ()

@@ -333,7 +333,8 @@ def sampling_plots(
     runs: Sequence[RunAnalysis], colours: dict[str, str], out: Path, notes: list[str]
 ) -> list[Plot]:
     """Rejection sampling against candidates per prompt N."""
-    rows = {a.name: sampling_rows(a.run) for a in runs if a.kind == "sample"}
+    # Any curation run with by-N rows: `sample`, and `construct`, which writes the same summary.
+    rows = {a.name: sampling_rows(a.run) for a in runs if "by_n" in a.run.summary}
     if not rows:
         return []
     rates = Panel("acceptance (solid), coverage (dashed)", "candidates per prompt N", "%", logx=2)

@@ -85,7 +85,8 @@ def comparison_table(analyses: Sequence[RunAnalysis]) -> Table:
             seconds if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None
         )
         sft_tokens = _int(a.run.summary.get("train_tokens")) if a.kind == "sft" else None
-        steps = a.run.last_step
+        # A curation run's metrics steps count graded chunks, not training steps.
+        steps = None if "by_n" in a.run.summary else a.run.last_step
         per = final.per_benchmark if final else {}
         rows.append(
             (
