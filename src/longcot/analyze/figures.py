@@ -17,7 +17,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 # tab10 then the light half of tab20: 20 runs before a colour repeats.
 _COLOURS = (
@@ -164,6 +164,8 @@ def draw(
         xs = {x for line in panel.lines for x in line.xs}
         if panel.logx:
             ax.set_xscale("log", base=panel.logx)
+            if panel.logx == 2:  # N = 1, 2, 4 ... reads better than 2^0, 2^1, 2^2
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         else:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
             if len(xs) == 1:  # one checkpoint: centre it instead of a 1e-3-wide axis
