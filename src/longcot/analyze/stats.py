@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -228,10 +228,3 @@ def sft_group(recipe: dict[str, Any]) -> str:
         return Path(source).parent.name or source
     field = data.get("solution_field")
     return f"{source} {field}" if isinstance(field, str) and field else source
-
-
-def iter_numbers(rows: Iterable[dict[str, Any]], key: str) -> Iterator[float]:
-    for row in rows:
-        v = row.get(key)
-        if _number(v):
-            yield float(v)
