@@ -113,3 +113,22 @@ class KeywordJudge:
 
     def close(self) -> None:
         pass
+
+
+class EchoTeacher:
+    """A teacher the command line can load (``--backend curate_support:EchoTeacher``):
+    sample ``s`` of a prompt answers ``\\boxed{s}``."""
+
+    name = "echo"
+
+    def __init__(self, model: str, **options) -> None:
+        self.model = model
+
+    def generate(self, prompts, params):
+        return [
+            [Completion(f"\\boxed{{{s}}}", (1, 2), "stop", 3, 2) for s in range(params.n)]
+            for _ in prompts
+        ]
+
+    def close(self) -> None:
+        pass

@@ -351,3 +351,20 @@ def test_the_judge_can_replace_the_rule_verifier(source, tmp_path):
     ]
     assert rows[0]["verdict"]["reason"] == "judge said 'wrong'"
     assert result.summary["by_n"][-1]["acceptance"] == pytest.approx(1 / 12)
+
+
+def test_command_line_run_and_resume_by_folder(tmp_path, capsys):
+    """A teacher given as module:Class; rerunning with --output alone reads the stored recipe."""
+    source = write_jsonl(tmp_path / "problems.jsonl", PROBLEMS)  # golds 1, 2, 3
+    out = tmp_path / "run"
+    argv = ["sample", "--backend", "curate_support:EchoTeacher", "--model", "echo"]
+    argv += ["--source", str(source), "--n", "4", "--ns", "2,4", "--output", str(out)]
+    argv += ["--set", "reward.grade_workers=0", "--no-progress"]
+    assert cli.main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    # Sample s answers s: p1 is right at s = 1, p2 at s = 2, p3 at s = 3.
+    assert [(r["n"], r["kept"]) for r in summary["by_n"]] == [(2, 1), (4, 3)]
+    printed = capsys.readouterr().out
+    assert "12 generated now, 0 already stored" in printed and "sft_n4.jsonl" in printed
+    assert cli.main(["sample", "--output", str(out), "--no-progress"]) == 0
+    assert "0 generated now, 12 already stored" in capsys.readouterr().out

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from longcot.config import Recipe
-from longcot.runs import Grader, SampleJob
+from longcot.runs import SampleJob
 
 from .settings import TimedGrader, make_grader, needs_teacher_judge, open_teacher
 
@@ -61,10 +61,6 @@ class Teacher:
     @property
     def grade_seconds(self) -> float:
         return self._grader.seconds if self._grader is not None else 0.0
-
-    def timed(self, grader: Grader) -> TimedGrader:
-        """Another grader (an answer parser) whose time is not the verifier's."""
-        return TimedGrader(grader)
 
     def close(self) -> None:
         if self._owned and self._backend is not None:
