@@ -220,7 +220,7 @@ def test_theoremqa_file_that_is_not_a_list(tmp_path):
 
 
 def test_parquet_bad_row_names_its_index(tmp_path):
-    pa = pytest.importorskip("pyarrow")
+    import pyarrow as pa  # comes with datasets, a hard dependency
     import pyarrow.parquet as pq
 
     rows = [MMLU_OK, _second(MMLU_OK), _second(_second(MMLU_OK), answer="J")]

@@ -281,7 +281,8 @@ def test_regrade_of_an_empty_folder_is_an_error(tmp_path, benchmarks_dir):
 def test_openai_backend_through_the_harness(tmp_path, benchmarks_dir, math_golds, caplog):
     """Token counts come from the server's usage; reasoning split out by the server
     (``reasoning_content``) and cut off at the cap is no answer, not graded."""
-    httpx = pytest.importorskip("httpx")
+    import httpx
+
     from longcot.generate.openai_backend import OpenAIBackend
 
     def handler(request):

@@ -210,3 +210,19 @@ def test_asking_for_more_workers_grows_the_shared_pool_without_disturbing_work()
     worker.join(timeout=120)
     assert len(results) == 400 and all(v.correct for v in results)
     assert pool.size >= 2
+
+
+def test_default_pool_is_this_processs_share_of_the_cores(monkeypatch):
+    # Under accelerate launch / torchrun every rank grades its own rollouts: 8 ranks
+    # on one machine must not start 8 x cores graders.
+    import os
+
+    from longcot.verify.pool import default_workers
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert default_workers() == cores
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert default_workers() == max(1, cores // 2)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", str(cores * 4))
+    assert default_workers() == 1

@@ -36,11 +36,27 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding l
 
 
 def default_workers() -> int:
-    """Cores this process may use (respects CPU affinity, e.g. under Slurm or taskset)."""
+    """This process's share of the cores: the cores it may use (CPU affinity, e.g.
+    under Slurm or taskset) divided by the processes on this machine.
+
+    ``accelerate launch`` / ``torchrun`` start one process per device and set
+    ``LOCAL_WORLD_SIZE``; each rank grades its own rollouts, so without the
+    division 8 ranks on a 64-core node would start 8 x 64 graders. At least 1.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(1, cores // local_processes())
+
+
+def local_processes() -> int:
+    """Processes sharing this machine in a distributed launch (1 when not launched)."""
+    for name in ("LOCAL_WORLD_SIZE", "MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
 
 
 class WorkerStartError(RuntimeError):
