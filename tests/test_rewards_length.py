@@ -69,3 +69,13 @@ def test_overlong_filter_and_extract_are_validated():
         RewardSpec(max_length=10, extract="lenient")
     with pytest.raises(ValueError, match="soft_overlong_cache"):
         RewardSpec(max_length=10, soft_overlong_cache=11)
+
+
+def test_extraction_policy_reaches_the_verifier():
+    # A bare "4" is an answer under the default policy, not under strict (the
+    # format incentive some RL recipes want).
+    response = [Response("4", [7])]
+    auto = RewardSpec(max_length=10, grade_workers=0).score("4", response)[0]
+    strict = RewardSpec(max_length=10, grade_workers=0, extract="strict").score("4", response)[0]
+    assert auto.verdict.status == "correct"
+    assert strict.verdict.status == "no_answer"
