@@ -124,3 +124,22 @@ def test_default_and_checked_ns():
     assert check_ns((64, 32, 32), 64) == (32, 64)
     with pytest.raises(ValueError, match=r"rollout\.n is 16"):
         check_ns((32,), 16)
+
+
+def test_the_curate_section_is_checked_and_read_only_by_curation(tmp_path):
+    from longcot.config import RecipeError, load_recipe
+
+    path = tmp_path / "r.yaml"
+    path.write_text("curate: {shard: 2/2}\n")
+    with pytest.raises(
+        RecipeError, match=r"r\.yaml: curate\.shard='2/2': give 'i/n' with 0 <= i < n"
+    ):
+        load_recipe(path, command="sample")
+    path.write_text("curate: {keep_per_promt: 2}\n")
+    with pytest.raises(RecipeError, match=r"unknown key curate\.keep_per_promt"):
+        load_recipe(path, command="construct")
+    path.write_text("curate: {ns: [4, 2, 4], where: {level: [Level 1, Level 2]}}\n")
+    recipe = load_recipe(path, command="silver")
+    assert recipe.curate.ns == (2, 4) and recipe.curate.where == {"level": ["Level 1", "Level 2"]}
+    with pytest.raises(RecipeError, match="section 'curate' is not used by `longcot rl`"):
+        load_recipe(path, command="rl")
