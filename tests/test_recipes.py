@@ -126,7 +126,7 @@ def test_paper_recipe_has_the_paper_settings(monkeypatch):
 
 
 def test_demo_recipe_equals_the_demo_command(monkeypatch):
-    from longcot.commands.demo import demo_config
+    from longcot.commands.demo_real import demo_config
     from longcot.evaluate import EvalConfig
 
     monkeypatch.chdir(ROOT)

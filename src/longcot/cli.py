@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "silver": ("longcot.commands.silver", "web QA pairs -> answers -> filtered RL prompt set"),
     "report": ("longcot.commands.report", "plots and tables of runs in one HTML page (+ Markdown)"),
     "keywords": ("longcot.commands.keywords", "reflection keyword rates of JSONL responses"),
-    "demo": ("longcot.commands.demo", "evaluate SmolLM2-135M on a slice of each benchmark on CPU"),
+    "demo": ("longcot.commands.demo", "the whole pipeline on CPU: SFT -> RL -> eval -> report"),
 }
 
 

