@@ -93,3 +93,49 @@ def test_compacted_micro_batch_scores_like_the_full_batch(model):
     assert small.input_ids.shape[1] == 11 - 1 - 2 and width == 4
     valid = batch.response_mask[rows, :width].bool()
     assert torch.allclose(part[valid], full[rows, :width][valid], atol=1e-5)
+
+
+def _grouped_batch(vocab: int, n: int = 3) -> SequenceBatch:
+    # Two prompts (left-padded by 1 and 0) with n responses each (right-padded).
+    g = torch.Generator().manual_seed(2)
+    p_ids = torch.randint(5, vocab, (2, 5), generator=g)
+    p_mask = torch.ones_like(p_ids)
+    p_mask[0, :1] = 0
+    r_ids = torch.randint(5, vocab, (2 * n, 6), generator=g)
+    r_mask = torch.ones_like(r_ids)
+    r_mask[1, 4:] = 0
+    r_mask[4, 2:] = 0
+    ids = torch.cat([p_ids.repeat_interleave(n, 0), r_ids], 1)
+    mask = torch.cat([p_mask.repeat_interleave(n, 0), r_mask], 1)
+    return SequenceBatch(ids, mask, prompt_width=5)
+
+
+def test_prompt_run_once_per_group_equals_the_full_pass(model):
+    batch = _grouped_batch(model.config.vocab_size)
+    scorer = PolicyScorer(model)
+    weights = torch.linspace(-1, 1, batch.response_ids.numel()).view_as(batch.response_ids)
+    valid = batch.response_mask.bool()
+
+    def run(group: int):
+        model.zero_grad()
+        logp, ent = scorer(batch.input_ids, batch.attention_mask, batch.prompt_width, group)
+        ((logp * weights * valid).sum() + 0.1 * (ent * valid).sum()).backward()
+        grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+        return logp.detach(), grads
+
+    full, full_grads = run(1)
+    shared, shared_grads = run(3)
+    assert torch.allclose(shared[valid], full[valid], atol=1e-5)
+    for a, b in zip(shared_grads, full_grads, strict=True):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_value_model_shares_prompts_too(tiny_model_dir):
+    critic = ValueModel.from_pretrained(str(tiny_model_dir), num_heads=2)
+    torch.nn.init.normal_(critic.value_head.weight, std=0.1)
+    batch = _grouped_batch(critic.body.config.vocab_size)
+    with torch.no_grad():
+        full = critic(batch.input_ids, batch.attention_mask, batch.prompt_width)
+        shared = critic(batch.input_ids, batch.attention_mask, batch.prompt_width, 3)
+    valid = batch.response_mask.bool()
+    assert torch.allclose(shared[valid], full[valid], atol=1e-5)

@@ -25,6 +25,8 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from .shared_prompt import can_share, shared_prompt_hidden
+
 
 def backbone_and_head(model: nn.Module) -> tuple[nn.Module, nn.Module]:
     """The transformer body (hidden states) and the LM head of a causal LM (PEFT-wrapped too)."""
@@ -133,8 +135,16 @@ class SequenceBatch:
         )
 
 
-def response_hidden(body: nn.Module, batch: SequenceBatch) -> torch.Tensor:
-    """Hidden states ``(B, T, H)`` that predict each response position."""
+def response_hidden(body: nn.Module, batch: SequenceBatch, group: int = 1) -> torch.Tensor:
+    """Hidden states ``(B, T, H)`` that predict each response position.
+
+    ``group > 1``: rows come in groups of ``group`` sharing one prompt, which then
+    runs once per group (``shared_prompt``), when the model allows it.
+    """
+    if group > 1 and can_share(body):
+        return shared_prompt_hidden(
+            body, batch.input_ids, batch.attention_mask, batch.prompt_width, group
+        )
     out = body(
         input_ids=batch.input_ids,
         attention_mask=batch.attention_mask,
@@ -156,11 +166,15 @@ class PolicyScorer(nn.Module):
         self.temperature = temperature
 
     def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, prompt_width: int
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        prompt_width: int,
+        group: int = 1,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         batch = SequenceBatch(input_ids, attention_mask, prompt_width)
         body, head = backbone_and_head(self.model)
-        hidden = response_hidden(body, batch)
+        hidden = response_hidden(body, batch, group)
         return chunked_token_stats(
             head, hidden, batch.response_ids, chunk=self.chunk, temperature=self.temperature
         )
@@ -189,7 +203,12 @@ class ValueModel(nn.Module):
         return cls(body, body.config.hidden_size, num_heads)
 
     def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, prompt_width: int
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        prompt_width: int,
+        group: int = 1,
     ) -> torch.Tensor:
-        hidden = response_hidden(self.body, SequenceBatch(input_ids, attention_mask, prompt_width))
+        batch = SequenceBatch(input_ids, attention_mask, prompt_width)
+        hidden = response_hidden(self.body, batch, group)
         return self.value_head(hidden.to(self.value_head.weight.dtype)).float()

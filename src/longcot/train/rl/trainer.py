@@ -251,6 +251,7 @@ class RLTrainer:
             old=needs_old_pass(
                 self.algo, responses_per_step(self.recipe) // minibatch_size(self.recipe)
             ),
+            group=self._group(),
         )
         dist = Dist(lambda t: acc.reduce(t.to(acc.device), "sum").cpu(), self.world)
         adv, returns, streams = advantages(
@@ -280,6 +281,7 @@ class RLTrainer:
             minibatch_rows=minibatch_size(self.recipe) // self.world,
             generator=generator,
             dist=dist,
+            group=self._group(),
         )
         self._sync_rollout_engine()
         times["time/train"] = time.perf_counter() - t3
@@ -289,6 +291,12 @@ class RLTrainer:
         metrics = self._metrics(step, rollout, scores, returns, streams, stats, tis_stats, times)
         self._write_rollouts(step, rollout)
         return metrics
+
+    def _group(self) -> int:
+        """Rows per prompt that micro-batches keep together (prompts then run once per
+        group); 1 when a minibatch does not hold whole groups."""
+        n = self.recipe.rollout.n
+        return n if n > 1 and (minibatch_size(self.recipe) // self.world) % n == 0 else 1
 
     def models_encode(self, prompt) -> list[int]:
         from longcot.generate import prompts as prompt_codec

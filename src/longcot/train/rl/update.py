@@ -85,15 +85,25 @@ def micro_batches(rows: torch.Tensor, size: int) -> list[torch.Tensor]:
 
 
 def length_sorted_micro_batches(
-    rows: torch.Tensor, lengths: torch.Tensor, size: int
+    rows: torch.Tensor, lengths: torch.Tensor, size: int, group: int = 1
 ) -> list[torch.Tensor]:
     """Micro-batches of rows of similar length, so little compute goes to padding.
 
+    With ``group > 1``, ``rows`` is whole groups of ``group`` consecutive rows
+    (one prompt's responses) and groups stay whole and in order, so each
+    micro-batch can run its prompts once (``shared_prompt``): groups are sorted
+    by their longest row, ``max(1, size // group)`` groups a micro-batch.
     The loss normaliser belongs to the whole minibatch (``losses.aggregate``),
     so how its rows are grouped into micro-batches changes no gradient.
     """
-    order = rows[torch.argsort(lengths[rows], stable=True)]
-    return micro_batches(order, size)
+    if group <= 1:
+        order = rows[torch.argsort(lengths[rows], stable=True)]
+        return micro_batches(order, size)
+    groups = rows.view(-1, group)  # (G, n)
+    longest = lengths[groups].max(-1).values
+    groups = groups[torch.argsort(longest, stable=True)]
+    per = max(1, size // group)
+    return [groups[i : i + per].reshape(-1) for i in range(0, len(groups), per)]
 
 
 @torch.no_grad()
@@ -106,6 +116,7 @@ def score_rollout(
     micro: int,
     device,
     old: bool = True,
+    group: int = 1,
 ) -> Scores:
     """Old log-probs and entropies (when ``old``), reference log-probs and critic values."""
     b, t = rollout.response_mask.shape
@@ -117,10 +128,10 @@ def score_rollout(
         "val": torch.zeros(b, t, heads.out_features) if heads is not None else None,
     }
     lengths = rollout.batch.lengths()
-    for idx in length_sorted_micro_batches(torch.arange(b), lengths, micro):
+    for idx in length_sorted_micro_batches(torch.arange(b), lengths, micro, group):
         mb, width = rollout.batch.rows(idx).compact()
         mb = mb.to(device)
-        args = (mb.input_ids, mb.attention_mask, mb.prompt_width)
+        args = (mb.input_ids, mb.attention_mask, mb.prompt_width, group)
         if old:
             lp, ent = scorer(*args)
             out["old"][idx, :width] = lp.float().cpu()
@@ -213,6 +224,7 @@ def ppo_update(
     minibatch_rows: int,
     generator: torch.Generator,
     dist: Dist,
+    group: int = 1,
 ) -> dict[str, tuple[float, float]]:
     """PPO epochs over one rollout on this process.
 
@@ -231,12 +243,16 @@ def ppo_update(
         counts[name] = counts.get(name, 0.0) + weight
 
     for _epoch in range(algo.ppo_epochs):
-        order = torch.randperm(b, generator=generator)
+        if group > 1:  # shuffle whole groups, so micro-batches can share prompts
+            groups = torch.randperm(b // group, generator=generator)
+            order = (groups[:, None] * group + torch.arange(group)[None]).reshape(-1)
+        else:
+            order = torch.randperm(b, generator=generator)
         for mb_rows in micro_batches(order, minibatch_rows):
             pol_norm = _normaliser(inputs.loss_mask[mb_rows], algo, budget, dist)
             val_norm = _normaliser(inputs.value_mask[mb_rows], algo, budget, dist)
             micro = length_sorted_micro_batches(
-                mb_rows, inputs.rollout.batch.lengths(), algo.micro_batch_size
+                mb_rows, inputs.rollout.batch.lengths(), algo.micro_batch_size, group
             )
             for k, rows in enumerate(micro):
                 last = k == len(micro) - 1
@@ -251,6 +267,7 @@ def ppo_update(
                     val_norm,
                     last,
                     device,
+                    group,
                 )
                 tokens = float(inputs.loss_mask[rows].sum())
                 for name, value in stats.items():
@@ -269,10 +286,12 @@ def ppo_update(
     return {k: (sums[k], counts[k]) for k in sums}
 
 
-def _micro_step(inputs, rows, algo, accelerator, scorer, critic, pol_norm, val_norm, last, device):
+def _micro_step(
+    inputs, rows, algo, accelerator, scorer, critic, pol_norm, val_norm, last, device, group
+):
     mb, w = inputs.rollout.batch.rows(rows).compact()
     mb = mb.to(device)
-    args = (mb.input_ids, mb.attention_mask, mb.prompt_width)
+    args = (mb.input_ids, mb.attention_mask, mb.prompt_width, group)
     mask = inputs.loss_mask[rows, :w].to(device)
     adv = inputs.adv[rows, :w].to(device)
     stats: dict[str, float] = {}
