@@ -3,11 +3,19 @@ hf backend and TRL's SFTTrainer, byte-identical for a seed."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from longcot.cli import main
 from longcot.tasks.arithmetic import ArithConfig, generate
-from longcot.tasks.demo_model import DemoModelSpec, build_demo_model, build_demo_tokenizer
+from longcot.tasks.demo_model import (
+    DEMO_SFT,
+    DemoModelSpec,
+    SFTSettings,
+    build_demo_model,
+    build_demo_tokenizer,
+)
 from longcot.tasks.tiny import count_parameters
 from longcot.tasks.writers import ALTERNATIVELY, BOXED, WAIT, LongCoTStyle, long_cot, short_cot
 
@@ -200,3 +208,35 @@ def test_trl_sft_trainer_trains_on_it_unchanged(demo_dir, tmp_path):
     assert result.global_step == 2
     # A random model over ~109 tokens starts near ln(109) = 4.7 nats.
     assert 3.0 < result.training_loss < 5.5
+
+
+class TestSFTSettings:
+    def test_warmup_stable_decay(self):
+        s = SFTSettings(steps=100, batch=8, lr=1.0, warmup=0.05, decay=0.25, min_lr_ratio=0.1)
+        # Warm-up: (step + 1) / 5 over the first 5 steps.
+        assert [s.lr_at(i) for i in range(5)] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+        # Stable until the last 25 steps, then a half cosine from 1.0 to 0.1.
+        assert s.lr_at(5) == s.lr_at(75) == 1.0
+        assert s.lr_at(87) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 12 / 24)))
+        assert s.lr_at(99) == pytest.approx(0.1)
+
+    def test_plain_cosine_when_decay_spans_the_run(self):
+        s = SFTSettings(steps=101, batch=8, lr=2.0, warmup=0.0, decay=1.0, min_lr_ratio=0.0)
+        assert s.lr_at(1) == pytest.approx(2.0 * 0.5 * (1 + math.cos(math.pi / 100)))
+        assert s.lr_at(100) == pytest.approx(0.0)
+
+    @pytest.mark.parametrize(
+        "kwargs, message",
+        [
+            ({"steps": 0}, "steps"),
+            ({"lr": 0.0}, "lr"),
+            ({"warmup": 0.5, "decay": 0.6}, "decay <= 1 - warmup"),
+            ({"min_lr_ratio": 1.5}, "min_lr_ratio"),
+        ],
+    )
+    def test_rejects_bad_values(self, kwargs, message):
+        with pytest.raises(ValueError, match=message):
+            SFTSettings(**{"steps": 10, "batch": 8, "lr": 1e-3, **kwargs})
+
+    def test_demo_settings_name_both_styles(self):
+        assert set(DEMO_SFT) == {"long", "short"}

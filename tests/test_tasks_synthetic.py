@@ -121,3 +121,35 @@ class TestPromptAndScore:
         assert bench.score(ex, f"\\boxed{{{ex.gold}}}").correct
         assert bench.score(ex, f"\\boxed{{{wrong}}}").status == "incorrect"
         assert bench.score(ex, "Wait, I cannot tell.").status == "no_answer"
+
+
+@pytest.mark.slow
+def test_longcot_eval_names_the_task(tmp_path, monkeypatch):
+    """``longcot eval --benchmarks arith`` from a folder with no data: generated, graded."""
+    from longcot.cli import main
+    from longcot.tasks.demo_model import build_demo_model
+
+    model = build_demo_model(tmp_path / "model")
+    monkeypatch.chdir(tmp_path)
+    argv = [
+        "eval", "--model", str(model), "--benchmarks", "arith", "--limit", "3",
+        "--samples", "2", "--max-new-tokens", "8", "--output", str(tmp_path / "out"),
+        "--backend-option", "device=cpu", "--backend-option", "threads=1",
+        "--grade-workers", "1", "--no-progress",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    rows = [
+        json.loads(line) for line in (tmp_path / "out" / "arith.jsonl").read_text().splitlines()
+    ]
+    examples = get_benchmark("arith").load(limit=3)
+    assert sorted((r["id"], r["sample"]) for r in rows) == [
+        (ex.id, s) for ex in examples for s in range(2)
+    ]
+    for r in rows:
+        assert r["prompt"] == [{"role": "user", "content": _question(examples, r["id"])}]
+        assert r["gold"] in [ex.gold for ex in examples]
+        assert r["verdict"]["status"] in {"correct", "incorrect", "no_answer"}
+
+
+def _question(examples, example_id: str) -> str:
+    return next(ex.question for ex in examples if ex.id == example_id)

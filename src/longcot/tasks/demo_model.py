@@ -27,10 +27,57 @@ unchanged:
 
 Byte-identical for a fixed seed (weights seeded inside ``fork_rng``;
 ``tokenizer.json`` has no randomness).
+
+**Training settings** (:data:`DEMO_SFT`), measured with
+``benchmarks/demo_feasibility.py`` on this 2-core machine: a plain torch loop,
+one thread, seconds of CPU spent in training steps, 500 held-out ``arith``
+problems, greedy and sampled (T = 1, 2 samples each):
+
+- long CoT, 3,000 steps of 8 sequences, lr 1.5e-3, cosine: **154 s**, greedy
+  99.9 % (99.6–100, 5 seeds), sampled 70.7 % (66.6–77.5): high accuracy
+  with RL headroom, which comes from the 20 % injected slips that sampling
+  reproduces and the checks do not always catch (DESIGN §5 study 2: 100 %,
+  81 %, 180 s on a hand-written GPT).
+- short CoT, 2,500 steps of 8, lr 2e-3, cosine: **77 s**, greedy 88.9 %
+  (70.8–100, 5 seeds), sampled 82.7 % (57.3–99.9) (study 2: 90 %, 77 %, 45 s).
+
+Why these:
+
+- **Small batches.** At a fixed number of sequences the model learns far
+  faster in more, smaller steps, and a step's cost is nearly proportional to
+  its tokens, so batch 8 wins per CPU-second: long CoT reached 93 % greedy
+  after 800 steps of 64 (51 k sequences), 99.7 % after 1,200 of 32 (38 k),
+  98.4–100 % after 1,800 of 16 (29 k, 147 s) and 99.6–100 % after 3,000 of 8
+  (24 k, 154 s). A higher lr did not buy speed: batch 64 at 5e-3 stayed at
+  12 % through 600 steps, batch 16 at 3e-3 reached 32 % in 1,500 short-CoT steps.
+- **Fixed steps with margin.** Learning is a phase transition: the loss
+  plateaus while accuracy sits at 10–20 % (a model stopped there copies the
+  operands' digits but writes ``+`` for nearly every operator and misses the
+  mod-10 table), then accuracy jumps to > 90 % within 250–500 steps. Where the jump
+  comes varies with the seed and even the schedule's length: long CoT at
+  batch 8 jumped between steps 1,500 and 2,500 over 5 seeds, and seed 0 of
+  two 2,500-step schedules had not jumped by their end (17 % and 42 %), hence
+  3,000. Short CoT is less regular: after 2,500 steps 2 of 5 seeds are at
+  ≥ 99.8 % and 2 below 85 %; more steps push the lucky seeds to 100 % sampled, which
+  leaves RL nothing to do.
+- **Tried, no better**: weight decay 0.1 (33 % vs 18 % at a seed's 1,250-step
+  mark, within seed noise) or 1.0 (12 %); RoPE base 100 instead of 10,000;
+  a warm-up–stable–decay schedule (long seed 0 still stuck; short 73–93 % vs
+  70–99 %); GPT-2 instead of Llama (1.5× slower per step); ``torch.compile``
+  (20 % faster per step after 51 s of compiling); bfloat16 autocast (2.5×
+  slower on this CPU).
+- **Speed**: 0.052 s of CPU per long step of 8 (~14 k tokens/s), 0.030 s
+  per short step; the Llama runs its matmuls near the core's fp32 peak, the
+  rest is elementwise ops and attention over ~90-token sequences. TRL's
+  ``SFTTrainer`` (1.16, which also computes entropy and token accuracy at
+  every step) took 1.4–1.8× the plain loop's CPU per step on the same
+  batches (1.5× long, 1.4× short on an otherwise idle machine, up to 1.8×
+  on a busy one): budget ~1.6× these times for ``longcot sft`` on it.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +140,64 @@ class DemoModelSpec:
             raise ValueError(
                 f"DemoModelSpec: hidden={self.hidden} must be divisible by heads={self.heads}"
             )
+
+
+@dataclass(frozen=True)
+class SFTSettings:
+    """Plain SFT settings the demo model was measured to learn the task with.
+
+    See the module docstring for the measurements behind :data:`DEMO_SFT`.
+
+    Attributes:
+        steps (`int`): optimiser steps. Fixed steps, not seconds: learning
+            is a sharp phase transition whose timing varies with the seed.
+        batch (`int`): sequences (prompt + reply) per step, length-bucketed.
+        lr (`float`): peak learning rate; AdamW, betas (0.9, 0.95), no weight decay.
+        warmup (`float`, defaults to `0.05`): share of the steps with linear warm-up.
+        decay (`float`, defaults to `0.95`): share of the steps, at the end, over
+            which the lr follows a cosine down to ``min_lr_ratio × lr``. The
+            default, ``1 − warmup``, is a plain cosine after the warm-up; a
+            smaller share holds the lr constant in between (transformers'
+            ``warmup_stable_decay``), which did not help here.
+        min_lr_ratio (`float`, defaults to `0.1`): where the decay ends, as a share of ``lr``.
+        grad_clip (`float`, defaults to `1.0`): gradient-norm clip.
+    """
+
+    steps: int
+    batch: int
+    lr: float
+    warmup: float = 0.05
+    decay: float = 0.95
+    min_lr_ratio: float = 0.1
+    grad_clip: float = 1.0
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of 0-based ``step``."""
+        warmup = max(1, round(self.warmup * self.steps))
+        if step < warmup:
+            return self.lr * (step + 1) / warmup
+        decay_start = self.steps - max(1, round(self.decay * self.steps))
+        if step < decay_start:
+            return self.lr
+        progress = (step - decay_start) / max(1, self.steps - 1 - decay_start)
+        floor = self.min_lr_ratio
+        return self.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch < 1 or not self.lr > 0:
+            raise ValueError(f"{self}: steps and batch must be >= 1 and lr > 0")
+        if not (0 <= self.warmup < 1 and 0 < self.decay <= 1 - self.warmup):
+            raise ValueError(f"{self}: need 0 <= warmup < 1 and 0 < decay <= 1 - warmup")
+        if not 0 <= self.min_lr_ratio <= 1:
+            raise ValueError(f"{self}: min_lr_ratio must be in [0, 1]")
+
+
+DEMO_SFT: dict[str, SFTSettings] = {
+    "long": SFTSettings(steps=3000, batch=8, lr=1.5e-3),
+    "short": SFTSettings(steps=2500, batch=8, lr=2e-3),
+}
+"""Trace style -> SFT settings for the default :class:`DemoModelSpec` on the
+default ``arith`` task (measured in ``benchmarks/demo_feasibility.py``)."""
 
 
 def build_demo_tokenizer(words: tuple[str, ...] = WORD_TOKENS):

@@ -13,7 +13,8 @@ Registered names (:data:`SYNTHETIC`):
 - ``arith``: the held-out split, 500 problems (study 2 evaluated on 500;
   ±2 points of standard error at 80 % accuracy);
 - ``arith_train``: the training split, 20,000 problems, for SFT, rejection
-  sampling and RL prompts.
+  sampling and RL prompts (the demo's SFT settings read 24,000 long or
+  20,000 short sequences: about one epoch).
 
 Each :class:`~longcot.benchmarks.Example` carries both reference solutions in
 ``meta["short_cot"]`` and ``meta["long_cot"]`` (see

@@ -25,10 +25,11 @@ what the trace reacts to. So every "Wait" is earned and every
 written traces and on a model's own.
 
 Lengths (default task, 3–5 steps, demo tokenizer, reply without its
-``<|im_end|>``, over 20,000 training problems; ``benchmarks/demo_feasibility.py``
-prints them): short 27.1 tokens, long 69.6 with p_slip = p_alt = 0.2, i.e.
-2.6× (DESIGN §5 study 2: 21 and 46 tokens, without alternatives and with a
-one-token answer marker).
+``<|im_end|>``, over the 20,000 training problems;
+``benchmarks/demo_feasibility.py`` prints them plus 1 for that token): short
+27.1 tokens, long 69.5 with p_slip = p_alt = 0.2, i.e. 2.6× (DESIGN §5
+study 2: 21 and 46 tokens, without alternatives and with a one-token answer
+marker). A greedy long-CoT model makes no slips and writes ~51 tokens.
 
 Writers are deterministic: the long writer draws its slips and alternatives
 from ``random.Random(f"{seed}/{problem text}")``, so a problem's trace does
