@@ -94,7 +94,7 @@ class RLTrainer:
         self._check_output(resume)
         if recipe.model.threads:
             torch.set_num_threads(recipe.model.threads)
-        self.items: list[PromptItem] = load_prompts(recipe.data)
+        self.items: list[PromptItem] = load_prompts(recipe.data, self.spec.task)
         self.kl_reward = self.algo.kl_coef > 0 and self.algo.kl_in == "reward"
         self.gammas = dict(self.spec.gammas)
         if self.kl_reward:
