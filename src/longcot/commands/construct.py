@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import argparse
 
+from .options import command_parser
+
 
 def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
     from longcot.commands.sample import add_common
 
-    p = subparsers.add_parser(
-        name,
-        help=help_text,
-        description=__doc__.replace("``", ""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(subparsers, name, help_text, __doc__)
     add_common(p)
     p.add_argument("--ns", help="trace counts to derive datasets for, e.g. 1,2,4 (curate.ns)")
     p.add_argument("--max-actions", type=int, help="most actions per trace (curate.max_actions)")

@@ -26,6 +26,8 @@ import shutil
 import time
 from pathlib import Path
 
+from .options import command_parser
+
 log = logging.getLogger(__name__)
 
 OUTPUT = "runs/demo"
@@ -36,12 +38,7 @@ SETTINGS_FILE = "demo_settings.json"
 def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
     from .demo_real import DEMO_SETTINGS
 
-    p = subparsers.add_parser(
-        name,
-        help=help_text,
-        description=__doc__.replace("``", ""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(subparsers, name, help_text, __doc__)
     p.add_argument(
         "--output", help=f"output folder (default {OUTPUT}, {QUICK_OUTPUT} with --quick)"
     )

@@ -13,6 +13,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .options import add_set_option, command_parser
+
 log = logging.getLogger(__name__)
 
 # argparse dest -> EvalConfig field, for options whose names differ.
@@ -37,12 +39,7 @@ _FIELDS = {
 
 
 def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        name,
-        help=help_text,
-        description=__doc__.replace("``", ""),  # plain text for --help
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(subparsers, name, help_text, __doc__)
     p.add_argument("--model", help="named model, checkpoint folder, hub id, or served model name")
     p.add_argument("--backend", help="hf (default), vllm, openai, or package.module:Class")
     p.add_argument(
@@ -56,14 +53,7 @@ def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser
     p.add_argument("--data-dir", help="local benchmarks folder (default: $LONGCOT_DATA, else hub)")
     p.add_argument("--output", type=Path, help="output folder; reusing it resumes the run")
     p.add_argument("--recipe", type=Path, help="recipe YAML; options here override it")
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one recipe key, repeatable (eval.limit=5, rollout.backend=vllm)",
-    )
+    add_set_option(p, "eval.limit=5, rollout.backend=vllm")
     p.add_argument("--seed", type=int, help="sampling seed (default 0)")
     p.add_argument("--template", help="prompt template: default, plain, demystify")
     p.add_argument(

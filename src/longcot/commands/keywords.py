@@ -14,14 +14,11 @@ import argparse
 import json
 from pathlib import Path
 
+from .options import command_parser
+
 
 def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
-    p = sub.add_parser(
-        name,
-        help=help_text,
-        description=__doc__.replace("``", ""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, name, help_text, __doc__)
     p.add_argument("file", type=Path, metavar="FILE", help="JSONL file, one response per line")
     p.add_argument(
         "--field", default="response", help="the string field to read (default response)"

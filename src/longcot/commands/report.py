@@ -13,14 +13,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .options import command_parser
+
 
 def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
-    p = sub.add_parser(
-        name,
-        help=help_text,
-        description=__doc__.replace("``", ""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, name, help_text, __doc__)
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run or eval folders")
     p.add_argument("--output", required=True, type=Path, help="folder for report.html, report.md")
     p.add_argument("--title", default="longcot report", help="the report's heading")

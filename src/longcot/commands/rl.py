@@ -16,28 +16,18 @@ import argparse
 import logging
 from pathlib import Path
 
+from .options import add_set_option, command_parser
+
 log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        name,
-        help=help_text,
-        description=__doc__.replace("``", ""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(subparsers, name, help_text, __doc__)
     p.add_argument("--recipe", type=Path, required=True, help="sectioned YAML recipe")
     p.add_argument("--model", help="policy: named model, folder or hub id (overrides model.path)")
     p.add_argument("--output", type=Path, help="run folder (overrides run.output)")
     p.add_argument("--max-steps", type=int, help="RL steps (overrides run.max_steps)")
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one recipe key, repeatable (rollout.n=8, algorithm.estimator=grpo)",
-    )
+    add_set_option(p, "rollout.n=8, algorithm.estimator=grpo")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
     p.set_defaults(func=run)
     return p

@@ -22,6 +22,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .options import add_set_option, command_parser
+
 log = logging.getLogger(__name__)
 
 
@@ -42,24 +44,12 @@ def add_common(p: argparse.ArgumentParser) -> None:
         "--verifier", choices=("rule", "judge"), help="rule (default) or judge (reward.verifier)"
     )
     p.add_argument("--judge-model", help="the judge for --verifier judge (default: the teacher)")
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one recipe key, repeatable (curate.keep_per_prompt=4, rollout.top_p=0.95)",
-    )
+    add_set_option(p, "curate.keep_per_prompt=4, rollout.top_p=0.95")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        name,
-        help=help_text,
-        description=__doc__.replace("``", ""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(subparsers, name, help_text, __doc__)
     add_common(p)
     p.add_argument(
         "--ns", help="candidate counts to derive datasets for, e.g. 32,64,128 (curate.ns)"

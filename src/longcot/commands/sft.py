@@ -22,28 +22,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .options import add_set_option, command_parser
+
 log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        name,
-        help=help_text,
-        description=__doc__.replace("``", ""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(subparsers, name, help_text, __doc__)
     p.add_argument("--recipe", type=Path, help="recipe YAML; the options here override it")
     p.add_argument("--model", help="model to fine-tune: named model, checkpoint folder or hub id")
     p.add_argument("--output", type=Path, help="run folder (run.output)")
     p.add_argument("--max-steps", type=int, help="stop after N optimiser steps (run.max_steps)")
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one recipe key, repeatable (optim.lr=1e-5, data.packing=true)",
-    )
+    add_set_option(p, "optim.lr=1e-5, data.packing=true")
     p.add_argument(
         "--resume",
         action="store_true",
