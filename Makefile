@@ -52,6 +52,9 @@ bench: setup
 	$(PY) benchmarks/reward_server_load.py
 	$(PY) benchmarks/eval_speed.py
 	$(PY) benchmarks/sft_speed.py
+	$(PY) benchmarks/rl_speed.py
+	$(PY) benchmarks/sample_speed.py
+	$(PY) benchmarks/verify_peer_agreement.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist src/*.egg-info

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from longcot.tasks.demo_model import DEMO_SFT
+
 from .stages import Stage
 
 
@@ -50,15 +52,22 @@ class DemoSettings:
 
 
 FULL = DemoSettings(
-    # Long CoT: 1,800 steps of 16 at lr 2e-3 -> greedy 100 %, sampled (T = 1)
-    # 68-80 % over seeds, 0.08 CPU-s a step with a plain loop (feasibility study).
-    sft_long_steps=1800,
-    # Short CoT learns in fewer steps but lands by a phase transition whose timing
-    # depends on the schedule; at 16 x 1,250 it had not landed for some seeds.
-    sft_short_steps=1250,
-    sft_batch=16,
-    sft_long_lr=2e-3,
-    sft_short_lr=2e-3,
+    # longcot.tasks.demo_model.DEMO_SFT, measured by benchmarks/demo_feasibility.py over
+    # 5 seeds with a plain loop (TRL's SFTTrainer costs ~1.6x its CPU time):
+    # long 3,000 x 8 at lr 1.5e-3 -> greedy 99.6-100 %, sampled (T = 1) 67-78 %, 154 CPU-s;
+    # short 2,500 x 8 at lr 2e-3 -> greedy 71-100 %, sampled 57-100 %, 77 CPU-s (learning
+    # is a phase transition whose step varies with the seed).
+    # Long: 4,000 steps, not DEMO_SFT's 3,000. Through `longcot sft` (TRL's data order),
+    # seed 0 had not made its jump by step 3,000 of a 3,000-step cosine (28.5 % greedy);
+    # on a 4,500-step schedule it jumped at step 2,000-2,500 (18 -> 97 %) and seed 1 at
+    # 1,000-1,500 (14 -> 76 %): the jump needs the learning rate still high.
+    sft_long_steps=4000,
+    sft_short_steps=DEMO_SFT["short"].steps,
+    sft_batch=DEMO_SFT["long"].batch,
+    sft_long_lr=DEMO_SFT["long"].lr,
+    sft_short_lr=DEMO_SFT["short"].lr,
+    # RL (DESIGN §5 study 2): 8 prompts x 8 samples at T = 1; lr 5e-5 kept greedy
+    # accuracy while sampled accuracy rose (2e-4 cost 1-7 greedy points).
     rl_steps=40,
     rl_prompts=8,
     rl_samples=8,
@@ -74,6 +83,7 @@ QUICK = replace(
     FULL,
     sft_long_steps=60,
     sft_short_steps=40,
+    sft_batch=16,
     rl_steps=4,
     rl_prompts=4,
     rl_samples=4,
