@@ -313,3 +313,25 @@ run: {{output: {tmp_path / "run"}, max_steps: 2, progress: false, report_to: [te
         assert summary["benchmarks"]["arith"]["problems"] == 4
         assert (run / "eval" / tag / "arith.jsonl").is_file()
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_repeated_token_rate_is_measured_without_the_penalty():
+    # The classic reward has no repetition penalty; its repeated-token rate must still
+    # be counted (with the reward's n-gram), or the arms could not be compared.
+    from longcot.generate.types import Completion
+    from longcot.rewards import RewardSpec
+    from longcot.train.rl.metrics import response_records, rollout_metrics
+    from longcot.train.rl.prompts import PromptItem
+    from longcot.train.rl.rollout import build_rollout
+    from longcot.verify import Verdict
+
+    spec = RewardSpec(max_length=16, ngram=2, repetition_penalty=0.0)
+    ids = [(1, 2, 1, 2, 3), (4, 5, 6, 7, 8)]  # 2 repeated tokens in 10
+    completions = [Completion("x", t, "stop", 1, len(t), {"eos_token_id": 0}) for t in ids]
+    samples = spec.score_verdicts([Verdict("correct", "x")] * 2, completions)
+    item = PromptItem(0, "q", "p", "q", "1", "math")
+    rollout = build_rollout([item, item], [[9], [9]], completions, samples, pad_id=0)
+    records = response_records(rollout, spec.ngram)
+    assert [r["repeated"] for r in records] == [2, 0]
+    assert rollout_metrics(records)["repeated_token_rate"] == pytest.approx(0.2)
+    assert all(r["streams"]["repetition"] == 0.0 for r in records)  # no penalty paid

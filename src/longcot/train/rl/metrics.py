@@ -16,16 +16,21 @@ import numpy as np
 
 from longcot.constants import STATUSES
 from longcot.reflection import FEATURES, keyword_counts
-from longcot.rewards import REPETITION, scalar_reward
+from longcot.rewards import repetition_mask, scalar_reward
 
 from .rollout import Rollout
 
 
-def response_records(rollout: Rollout) -> list[dict[str, Any]]:
-    """One small dict per response: length, status, rewards per stream, reflection flags."""
+def response_records(rollout: Rollout, ngram: int) -> list[dict[str, Any]]:
+    """One small dict per response: length, status, rewards per stream, reflection flags.
+
+    ``repeated`` counts the tokens inside a repeated ``ngram``-gram whether or not
+    the repetition penalty is on, so arms with and without it compare.
+    """
     out = []
     for c, s in zip(rollout.completions, rollout.samples, strict=True):
         counts = keyword_counts(c.text)
+        ids = np.asarray(c.token_ids)
         out.append(
             {
                 "length": s.length,
@@ -35,8 +40,8 @@ def response_records(rollout: Rollout) -> list[dict[str, Any]]:
                 "truncated": s.truncated,
                 "reward": scalar_reward(s),
                 "streams": {name: float(v.sum()) for name, v in s.streams.items()},
-                "repeated": int((s.streams[REPETITION] < 0).sum())
-                if REPETITION in s.streams
+                "repeated": int(repetition_mask(ids, ngram=ngram).sum())
+                if ids.size >= ngram
                 else 0,
                 "reflection": {f: counts[f] > 0 for f in FEATURES},
             }

@@ -340,11 +340,9 @@ class RLTrainer:
         from accelerate.utils import gather_object
 
         acc = self.accelerator
-        records = (
-            gather_object(response_records(rollout))
-            if self.world > 1
-            else response_records(rollout)
-        )
+        records = response_records(rollout, self.spec.ngram)
+        if self.world > 1:
+            records = gather_object(records)
         row: dict[str, Any] = {"step": step}
         row.update(rollout_metrics(records))
         mask = rollout.response_mask * rollout.valid.view(-1, 1)
