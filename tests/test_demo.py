@@ -77,3 +77,38 @@ def test_verdict_reports_points_and_spread():
     v = judge(FINDING, [Effect(0.10, 0.0), Effect(0.20, 0.0)])
     assert v.effects == (10.0, 20.0) and v.mean == pytest.approx(15.0)
     assert v.spread == pytest.approx(7.0710678, rel=1e-6)
+
+
+class _Series:
+    """A run that answers ``train(key)`` with fixed series (what the findings read)."""
+
+    def __init__(self, **series):
+        self.series = series
+
+    def train(self, key):
+        ys = self.series[key]
+        return list(range(1, len(ys) + 1)), ys
+
+
+def test_length_and_repetition_effects_by_hand():
+    from longcot.pipeline.findings import _length_control, _repetition
+
+    # 8 steps: quarters of 2. classic length +10 (50,50 -> 60,60), cosine +2 (50,52 -> 52,54).
+    classic = _Series(
+        **{
+            "length/mean": [50, 50, 55, 55, 58, 58, 60, 60],
+            "repeated_token_rate": [0.01, 0.01, 0.02, 0.02, 0.03, 0.03, 0.05, 0.05],
+        }
+    )
+    cosine = _Series(
+        **{
+            "length/mean": [50, 52, 51, 51, 52, 52, 52, 54],
+            "repeated_token_rate": [0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01],
+        }
+    )
+    runs = {"rl-long-classic": classic, "rl-long-cosine": cosine}
+    length = _length_control(runs)
+    assert length.value == pytest.approx(10 - 2)
+    # s.e.: classic quarters have no spread; cosine's are {50,52} and {52,54}: var 2 each.
+    assert length.noise == pytest.approx((2 / 2 + 2 / 2) ** 0.5)
+    assert _repetition(runs).value == pytest.approx(0.04)

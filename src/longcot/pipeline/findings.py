@@ -76,42 +76,51 @@ def _headroom(runs):
     return Effect(long.value - short.value, math.hypot(long.noise, short.noise))
 
 
-def _train_length_change(a: RunAnalysis) -> float | None:
-    _, ys = a.train("length/mean")
-    if len(ys) < 2:
+def _quarter_change(a: RunAnalysis, key: str) -> Effect | None:
+    """Change of a training metric from the first to the last quarter of the steps,
+    with its standard error from the step-to-step spread."""
+    _, ys = a.train(key)
+    if len(ys) < 4:
         return None
-    k = max(1, len(ys) // 4)  # first and last quarter of the steps
-    return statistics.fmean(ys[-k:]) - statistics.fmean(ys[:k])
+    k = max(2, len(ys) // 4)
+    first, last = ys[:k], ys[-k:]
+    se = math.sqrt(statistics.variance(first) / k + statistics.variance(last) / k)
+    return Effect(statistics.fmean(last) - statistics.fmean(first), se)
+
+
+def _difference(x: Effect | None, y: Effect | None) -> Effect | None:
+    if x is None or y is None:
+        return None
+    return Effect(x.value - y.value, math.hypot(x.noise, y.noise))
 
 
 def _length_control(runs):
-    cos, cls = (
-        _train_length_change(runs["rl-long-cosine"]),
-        _train_length_change(runs["rl-long-classic"]),
+    # Positive when the classic arm's length moves up more than the cosine arm's.
+    return _difference(
+        _quarter_change(runs["rl-long-classic"], "length/mean"),
+        _quarter_change(runs["rl-long-cosine"], "length/mean"),
     )
-    if cos is None or cls is None:
-        return None
-    # The length of a response is a few tokens' noise; its batch mean moves little.
-    return Effect(cls - cos, 1.0)
 
 
 def _repetition(runs):
-    def rate(a):
-        _, ys = a.train("repeated_token_rate")
-        k = max(1, len(ys) // 4)
-        return statistics.fmean(ys[-k:]) if ys else None
-
-    cos, cls = rate(runs["rl-long-cosine"]), rate(runs["rl-long-classic"])
-    if cos is None or cls is None:
-        return None
-    return Effect(cls - cos, 0.002)
+    # Positive when repetition grows less (or falls more) with the penalty than without.
+    return _difference(
+        _quarter_change(runs["rl-long-classic"], "repeated_token_rate"),
+        _quarter_change(runs["rl-long-cosine"], "repeated_token_rate"),
+    )
 
 
 def _correct_shorter(runs):
     stats = _final(runs["rl-long-cosine"])
     if stats is None or stats.correct_mean is None or stats.wrong_mean is None:
         return None
-    return Effect(stats.wrong_mean - stats.correct_mean, 1.0)
+    # Standard error from each group's spread, read off its p90 (p90 - mean ~ 1.28 sd).
+    n_correct = max(1.0, (stats.accuracy or 0.0) * stats.graded)
+    n_wrong = max(1.0, stats.graded - n_correct)
+    sd_c = max(1.0, ((stats.correct_p90 or stats.correct_mean) - stats.correct_mean) / 1.28)
+    sd_w = max(1.0, ((stats.wrong_p90 or stats.wrong_mean) - stats.wrong_mean) / 1.28)
+    se = math.sqrt(sd_c**2 / n_correct + sd_w**2 / n_wrong)
+    return Effect(stats.wrong_mean - stats.correct_mean, se)
 
 
 def _wait_change(runs):
@@ -147,7 +156,7 @@ FINDINGS: tuple[Finding, ...] = (
     Finding(
         "length_control",
         "The cosine reward holds CoT length steadier than the classic reward (§4.2)",
-        "training length change, classic − cosine (last vs first quarter of steps)",
+        "change of training length over RL (last vs first quarter of steps), classic − cosine",
         +1,
         _length_control,
         "tokens",
@@ -155,7 +164,7 @@ FINDINGS: tuple[Finding, ...] = (
     Finding(
         "repetition",
         "The repetition penalty lowers repeated n-grams (§4.5)",
-        "repeated-token rate at the end of RL, classic − cosine with penalty",
+        "change of the repeated 8-gram token rate over RL, classic − cosine with penalty",
         +1,
         _repetition,
         "",
