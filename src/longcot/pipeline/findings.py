@@ -167,7 +167,7 @@ FINDINGS: tuple[Finding, ...] = (
         "change of the repeated 8-gram token rate over RL, classic − cosine with penalty",
         +1,
         _repetition,
-        "",
+        "points",
     ),
     Finding(
         "correct_shorter",
@@ -183,7 +183,7 @@ FINDINGS: tuple[Finding, ...] = (
         "share of held-out responses with 'wait', after − before RL (long, cosine)",
         +1,
         _wait_change,
-        "",
+        "points",
     ),
 )
 

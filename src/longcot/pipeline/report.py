@@ -35,7 +35,7 @@ def findings_table(verdicts: Sequence[Verdict], seeds: int) -> Table:
         "Findings of the paper at this scale",
         ("finding", "verdict", "mean effect", "seed s.d.", f"per seed ({seeds})", "measured as"),
         tuple(rows),
-        caption="Accuracy effects in percentage points, lengths in tokens.",
+        caption="Accuracies and rates in percentage points, lengths in tokens.",
     )
 
 
