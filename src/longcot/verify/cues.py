@@ -54,9 +54,14 @@ _OTHER_LANGUAGES: tuple[tuple[str, str], ...] = (
 # The first letters of every cue: a one-character lookahead lets the regex
 # engine skip most positions at once (5x faster on long responses).
 _FIRST = "(?=[ftcmalbrdoоاअउ最正答정답])"
-_ALL_CUES = _FIRST + "(?:" + "|".join(
-    [f"(?:{_EN_CUE}{_EN_CONNECTOR})"] + [f"(?:{cue}{conn})" for cue, conn in _OTHER_LANGUAGES]
-) + ")"
+_ALL_CUES = (
+    _FIRST
+    + "(?:"
+    + "|".join(
+        [f"(?:{_EN_CUE}{_EN_CONNECTOR})"] + [f"(?:{cue}{conn})" for cue, conn in _OTHER_LANGUAGES]
+    )
+    + ")"
+)
 
 STRICT_PHRASE = re.compile(
     r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(?P<value>[^\n]+)",
