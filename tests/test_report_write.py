@@ -187,3 +187,14 @@ def test_cli_keywords_table_json_and_errors(tmp_path, capsys):
     assert main(["keywords", str(path), "--field", "missing"]) == 2
     assert "r.jsonl:1: no string field 'missing'" in capsys.readouterr().err
     assert main(["keywords", str(tmp_path / "nope.jsonl")]) == 2
+
+
+def test_html_tables_let_long_text_columns_wrap_and_keep_numbers_right_aligned():
+    from longcot.analyze.tables import to_html
+
+    long_text = "accuracy gain over RL (cosine), long arm − short arm, in points"
+    page = to_html(
+        Table("Findings", ("finding", "run", "effect"), ((long_text, "rl-long", "+6.75"),))
+    )
+    cells = re.findall(r"<td([^>]*)>", page)
+    assert cells == [" class='prose'", "", " class='num'"]

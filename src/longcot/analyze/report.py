@@ -41,7 +41,7 @@ h1{font-size:1.6rem}h2{font-size:1.3rem;border-bottom:1px solid #ddd;padding-bot
 h3{font-size:1.05rem;margin-bottom:.3rem}
 table{border-collapse:collapse;font-size:.85rem;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;white-space:nowrap}
-th.num,td.num{text-align:right}th{background:#f4f4f4;white-space:normal;vertical-align:bottom}
+th.num,td.num{text-align:right}td.prose{white-space:normal;min-width:16rem}th{background:#f4f4f4;white-space:normal;vertical-align:bottom}
 tbody tr:nth-child(even){background:#fafafa}
 caption{caption-side:bottom;text-align:left;font-size:.8rem;color:#555;padding-top:.3rem;white-space:normal}
 .scroll{overflow-x:auto;max-width:100%}

@@ -246,10 +246,22 @@ def to_markdown(table: Table, level: int = 2) -> str:
     return "\n".join(parts) + "\n"
 
 
+_PROSE_CELL = 40
+"""Characters beyond which a text column is let wrap in HTML."""
+
+
 def to_html(table: Table, level: int = 2) -> str:
     """An HTML ``<table>`` under a heading of ``level``, with a ``<caption>``; cells escaped."""
     e = html.escape
-    cls = [" class='num'" if n else "" for n in _numeric_columns(table)]
+    # Numbers align right; a text column with a long cell (a finding, what was measured)
+    # may wrap, so a wide table fits the page instead of scrolling sideways.
+    prose = [
+        any(len(str(row[i])) > _PROSE_CELL for row in table.rows) for i in range(len(table.header))
+    ]
+    cls = [
+        " class='num'" if n else (" class='prose'" if p else "")
+        for n, p in zip(_numeric_columns(table), prose, strict=True)
+    ]
     head = "".join(f"<th{c}>{e(h)}</th>" for c, h in zip(cls, table.header, strict=True))
     body = "".join(
         "<tr>" + "".join(f"<td{c}>{e(v)}</td>" for c, v in zip(cls, row, strict=True)) + "</tr>"
