@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from longcot.rewards import RewardSpec
 from longcot.rewards.length import dapo_soft_overlong, kimi_length_rewards
-from longcot.rewards.spec import LENGTH, OVERLONG, Response
+from longcot.rewards.samples import LENGTH, OVERLONG, Response
 from longcot.verify import Verdict
 
 

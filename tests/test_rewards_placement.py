@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from longcot.rewards import RewardSpec, place_streams, response_positions, scalar_reward
-from longcot.rewards.spec import CORRECTNESS, REPETITION, Response
+from longcot.rewards.samples import CORRECTNESS, REPETITION, Response
 from longcot.verify import Verdict
 
 

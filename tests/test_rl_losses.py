@@ -10,11 +10,11 @@ import torch
 from longcot.train.rl.losses import (
     Normaliser,
     aggregate,
-    explained_variance,
     kl_penalty,
     policy_loss,
     value_loss,
 )
+from longcot.train.rl.metrics import explained_variance
 
 g = torch.Generator().manual_seed(0)
 B, T = 4, 6

@@ -7,18 +7,19 @@
 """
 
 from .checks import SettingError
+from .curate_section import CurateSection
 from .loader import (
     COMMAND_SECTIONS,
     SECTIONS,
     Recipe,
     RecipeError,
     load_recipe,
+    load_reward,
     parse_set,
     read_recipe_file,
 )
 from .sections import (
     AlgorithmSection,
-    CurateSection,
     DataSection,
     EvalSection,
     LoraSection,
@@ -44,6 +45,7 @@ __all__ = [
     "RunSection",
     "SettingError",
     "load_recipe",
+    "load_reward",
     "parse_set",
     "read_recipe_file",
 ]

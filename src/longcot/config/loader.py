@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from .checks import SettingError
+from .curate_section import CurateSection
 from .sections import (
     AlgorithmSection,
-    CurateSection,
     DataSection,
     EvalSection,
     ModelSection,
@@ -337,3 +337,18 @@ def _build_reward(
     except (ValueError, TypeError) as e:
         key = next((k for k in body if f"{k}" in str(e)), None)
         raise RecipeError(f"{_where(origin, 'reward', key, source)}: reward: {e}") from None
+
+
+def load_reward(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None) -> Any:
+    """The :class:`~longcot.rewards.RewardSpec` of any recipe file's ``reward``
+    section (the other sections are not read, except ``rollout.max_new_tokens``
+    as the budget when ``reward.max_length`` is unset). ``overrides`` (reward
+    keys) win. For adapters and ``serve-reward``, which take any recipe."""
+    source = str(path)
+    data = read_recipe_file(path, "serve-reward")
+    reward = {**data.get("reward", {}), **(overrides or {})}
+    origin = {("reward", k): "the command line" for k in overrides or {}}
+    if "rollout" not in data:
+        return _build_reward({"reward": reward}, ("reward",), RolloutSection(), origin, source)
+    rollout = _build_section("rollout", RolloutSection, data["rollout"], origin, source)
+    return _build_reward({"reward": reward}, ("reward", "rollout"), rollout, origin, source)

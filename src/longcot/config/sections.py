@@ -11,7 +11,7 @@ the ones it needs (``loader.COMMAND_SECTIONS``):
 - ``optim``: optimiser, schedule, batch sizes;
 - ``eval``: periodic / final evaluation through the shared loop;
 - ``run``: output folder, seed, steps, checkpoints, logging.
-- ``curate``: what the curation commands keep (filters, N values, shards).
+- ``curate``: what the curation commands keep (``curate_section.py``).
 
 Defaults are the paper's (§3, 8B models on GPUs) unless a field says
 otherwise; CPU recipes override them. Each field's docstring gives its unit.
@@ -44,11 +44,9 @@ SCHEDULES = ("cosine", "constant")
 OVERLONG_SFT = ("drop", "truncate")
 REPORT_TO = ("tensorboard", "wandb")
 VERIFIERS = ("rule", "judge")
-DEDUP = ("none", "exact", "near")
-REFERENCE_EXTRACT = ("strict", "auto")
 
 
-def _tuple(value: Any) -> Any:
+def yaml_tuple(value: Any) -> Any:
     """YAML lists -> tuples, so sections stay hashable and compare predictably."""
     if isinstance(value, list):
         return tuple(value)
@@ -76,7 +74,7 @@ class LoraSection:
         check_int("lora.alpha", self.alpha, low=1)
         check_number("lora.dropout", self.dropout, low=0, high=1)
         if self.target_modules != "all-linear":
-            object.__setattr__(self, "target_modules", _tuple(self.target_modules))
+            object.__setattr__(self, "target_modules", yaml_tuple(self.target_modules))
 
 
 @dataclass(frozen=True)
@@ -189,7 +187,7 @@ class RolloutSection:
         check_number("top_p", self.top_p, low=0, high=1, low_open=True)
         check_int("max_new_tokens", self.max_new_tokens, low=1)
         if self.stop is not None:
-            object.__setattr__(self, "stop", _tuple(self.stop))
+            object.__setattr__(self, "stop", yaml_tuple(self.stop))
 
 
 @dataclass(frozen=True)
@@ -288,7 +286,7 @@ class OptimSection:
     def __post_init__(self) -> None:
         check_number("lr", self.lr, low=0, low_open=True)
         check_number("critic_lr", self.critic_lr, low=0, low_open=True)
-        betas = _tuple(self.betas)
+        betas = yaml_tuple(self.betas)
         if not isinstance(betas, tuple) or len(betas) != 2:
             raise SettingError("betas", self.betas, "give two numbers, e.g. [0.9, 0.95]")
         for b in betas:
@@ -345,7 +343,7 @@ class EvalSection:
             raise SettingError(
                 "judge", self.judge, "must be a mapping (model, backend, ...) or null"
             )
-        benchmarks = _tuple(self.benchmarks)
+        benchmarks = yaml_tuple(self.benchmarks)
         if not isinstance(benchmarks, tuple) or not benchmarks:
             raise SettingError("benchmarks", self.benchmarks, "name at least one benchmark")
         object.__setattr__(self, "benchmarks", benchmarks)
@@ -355,7 +353,7 @@ class EvalSection:
         check_int("limit", self.limit, low=1, optional=True)
         check_int("samples", self.samples, low=1, optional=True)
         if self.think_markers is not None:
-            object.__setattr__(self, "think_markers", _tuple(self.think_markers))
+            object.__setattr__(self, "think_markers", yaml_tuple(self.think_markers))
         # The rest is validated by EvalConfig when an evaluation is built from it.
 
 
@@ -384,118 +382,9 @@ class RunSection:
         check_int("save_every", self.save_every, low=0)
         check_int("keep_last", self.keep_last, low=1)
         check_int("log_every", self.log_every, low=1)
-        report = _tuple(self.report_to) if self.report_to else ()
+        report = yaml_tuple(self.report_to) if self.report_to else ()
         for r in report:
             check_choice("report_to", r, REPORT_TO)
         object.__setattr__(self, "report_to", report)
         check_bool("save_rollouts", self.save_rollouts)
         check_bool("progress", self.progress)
-
-
-@dataclass(frozen=True)
-class CurateSection:
-    """What ``longcot sample``, ``construct`` and ``silver`` keep (paper §3.1, §3.3, §5).
-
-    Filters apply when the SFT files are derived from the stored candidates, so
-    changing one and rerunning re-derives them without generating anything.
-    """
-
-    where: dict[str, Any] | None = None
-    """Use only the examples of ``data.source`` whose field equals the value (or
-    one of a list): ``{level: Level 1}`` keeps MATH's level-1 problems. A field is
-    an example attribute or a ``meta`` key (benchmarks), or a row key (JSONL)."""
-    ns: tuple[int, ...] | None = None
-    """Candidate counts N to derive datasets for (``sft_n<N>.jsonl`` from the first N
-    candidates of each prompt), each <= ``rollout.n``; ``null``: every power of two
-    below ``rollout.n``, and ``rollout.n``."""
-    keep_per_prompt: int | None = None
-    """At most this many kept candidates per prompt (the first ones); ``null``: all."""
-    dedup: str = "exact"
-    """Drop ``exact`` duplicates (same text up to whitespace), ``near`` duplicates
-    too (word 4-gram Jaccard similarity >= ``near_threshold`` to a kept one), or ``none``."""
-    near_threshold: float = 0.9
-    """Jaccard similarity of word 4-gram sets at or above which two candidates are near duplicates."""
-    drop_truncated: bool = True
-    """Drop candidates that hit the token cap, even when graded correct: a cut
-    trace would teach the student not to stop (torchtune #2792)."""
-    require_closed_think: bool = False
-    """Keep only candidates with a closed reasoning block (the closing marker of
-    ``reward.think_markers`` present): long-CoT data from a reasoning teacher."""
-    shard: str | None = None
-    """``i/n``: this machine samples prompts ``i, i + n, i + 2n, ...`` (0-based);
-    ``longcot sample --merge`` joins the shards' folders."""
-    chunk_completions: int = 256
-    """Completions per backend call; a killed run loses at most two chunks."""
-    retries: int = 2
-    """A failed teacher call is retried this many times (back-off ``backoff`` s,
-    doubling), then recorded in ``candidates/<source>.errors.jsonl``; a rerun retries it."""
-    backoff: float = 5.0
-    max_actions: int = 12
-    """construct: most actions per trace; the last one is always ``answer``."""
-    templates: str | None = None
-    """construct: a folder of action prompt templates (``clarify.txt`` ...) that
-    replace the packaged ones (``longcot/curate/templates``) file by file."""
-    reference_extract: str = "strict"
-    """silver: how the short answer is read from a reference solution by rule
-    (``longcot.verify`` extraction): ``strict`` (a box or an answer phrase) or ``auto``."""
-    answer_fallback: bool = True
-    """silver: when no rule finds the answer, ask the teacher to write it as ``\\boxed{}``."""
-    min_agree: int = 1
-    """silver: keep a pair when at least this many of the ``rollout.n`` teacher samples agree."""
-
-    def __post_init__(self) -> None:
-        if self.where is not None:
-            if not isinstance(self.where, dict) or not self.where:
-                raise SettingError("where", self.where, "must be a mapping {field: value}, or null")
-            for key, value in self.where.items():
-                values = value if isinstance(value, list | tuple) else [value]
-                if (
-                    not isinstance(key, str)
-                    or not values
-                    or any(isinstance(v, dict | list | tuple) for v in values)
-                ):
-                    raise SettingError(
-                        "where", self.where, f"{key!r}: give a value or a list of values"
-                    )
-        if self.ns is not None:
-            ns = _tuple(self.ns) if not isinstance(self.ns, int) else (self.ns,)
-            if isinstance(ns, tuple) and all(isinstance(v, str) for v in ns):
-                try:
-                    ns = tuple(int(v) for v in ns)
-                except ValueError:
-                    raise SettingError(
-                        "ns", self.ns, "give candidate counts, e.g. [32, 64]"
-                    ) from None
-            if not isinstance(ns, tuple) or not ns:
-                raise SettingError("ns", self.ns, "give candidate counts, e.g. [32, 64], or null")
-            for v in ns:
-                check_int("ns", v, low=1)
-            object.__setattr__(self, "ns", tuple(sorted(set(ns))))
-        check_int("keep_per_prompt", self.keep_per_prompt, low=1, optional=True)
-        check_choice("dedup", self.dedup, DEDUP)
-        check_number("near_threshold", self.near_threshold, low=0, high=1, low_open=True)
-        check_bool("drop_truncated", self.drop_truncated)
-        check_bool("require_closed_think", self.require_closed_think)
-        if self.shard is not None:
-            parse_shard(self.shard)
-        check_int("chunk_completions", self.chunk_completions, low=1)
-        check_int("retries", self.retries, low=0)
-        check_number("backoff", self.backoff, low=0)
-        check_int("max_actions", self.max_actions, low=2)
-        check_str("templates", self.templates, optional=True)
-        check_choice("reference_extract", self.reference_extract, REFERENCE_EXTRACT)
-        check_bool("answer_fallback", self.answer_fallback)
-        check_int("min_agree", self.min_agree, low=1)
-
-
-def parse_shard(shard: Any) -> tuple[int, int]:
-    """``"1/4"`` -> ``(1, 4)``: shard ``i`` of ``n``, ``0 <= i < n``."""
-    text = str(shard)
-    index, sep, count = text.partition("/")
-    try:
-        i, n = int(index), int(count)
-    except ValueError:
-        i, n = -1, 0
-    if not sep or n < 1 or not 0 <= i < n:
-        raise SettingError("shard", shard, "give 'i/n' with 0 <= i < n, e.g. 0/4")
-    return i, n

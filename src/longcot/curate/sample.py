@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from longcot.config import Recipe, load_recipe
-from longcot.config.sections import parse_shard
+from longcot.config.curate_section import parse_shard
 from longcot.runs import LoopStats, Progress, ResultStore, SampleJob, pending_work, run_jobs
 
 from .derive import check_ns

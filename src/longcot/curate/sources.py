@@ -15,7 +15,7 @@ from pathlib import Path
 from longcot.benchmarks.prompt_sets import PromptItem, PromptSetError
 from longcot.benchmarks.prompt_sets import load_items as _load_items
 from longcot.config import CurateSection, DataSection
-from longcot.config.sections import parse_shard
+from longcot.config.curate_section import parse_shard
 
 CurationItem = PromptItem
 CurationDataError = PromptSetError

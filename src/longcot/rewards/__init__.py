@@ -26,7 +26,8 @@ from .repetition import (
     repetition_penalty_reference,
     sequence_repetition_penalty,
 )
-from .spec import CORRECTNESS, REPETITION, Response, RewardSpec, SampleRewards, batch_metrics
+from .samples import CORRECTNESS, REPETITION, Response, SampleRewards, batch_metrics
+from .spec import RewardSpec
 from .streams import combine_streams, discounted_returns, fold_discount, multi_stream_returns
 
 __all__ = [

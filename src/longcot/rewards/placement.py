@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import CORRECTNESS, OUTCOME_STREAMS, SampleRewards
+from .samples import CORRECTNESS, OUTCOME_STREAMS, SampleRewards
 from .streams import multi_stream_returns
 
 

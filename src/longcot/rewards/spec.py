@@ -10,94 +10,37 @@ per response, a :class:`SampleRewards` with one float64 array per stream:
 - ``"repetition"``: -0.05 on every token of a repeated 40-gram (dense), γ = 0.99.
 
 Lengths are tokens of the policy's tokenizer: ``len(response.token_ids)``,
-end-of-sequence excluded. ``RewardSpec.from_yaml`` reads a flat YAML file
+end-of-sequence excluded. ``RewardSpec.from_yaml`` reads the ``reward`` section of a recipe
 (``recipes/rewards_paper.yaml`` is the paper's setup).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..constants import STATUSES, THINK_MARKERS
+from ..constants import THINK_MARKERS
 from . import repetition as _rep
 from .cosine import CosineReward
 from .length import dapo_soft_overlong, kimi_length_rewards
-from .policy import Outcome, StatusPolicy
+from .policy import StatusPolicy
 from .presets import PRESETS, get_preset
-from .streams import check_clamp, check_gamma, combine_streams, multi_stream_returns, sparse_stream
+from .samples import (
+    CORRECTNESS,
+    LENGTH,
+    OVERLONG,
+    REPETITION,
+    ResponseLike,
+    SampleRewards,
+)
+from .streams import check_clamp, check_gamma, sparse_stream
 
 if TYPE_CHECKING:  # importing verify at run time would load its grader stack
     from ..verify.verdict import Verdict
-
-CORRECTNESS = "correctness"
-REPETITION = "repetition"
-OVERLONG = "overlong"
-"""DAPO's soft overlong punishment, on the last token (``soft_overlong_cache``)."""
-LENGTH = "length"
-"""Kimi 1.5's group length reward, on the last token (``kimi_length_coef``)."""
-OUTCOME_STREAMS: frozenset[str] = frozenset({CORRECTNESS, OVERLONG, LENGTH})
-"""Streams that reward the whole response and sit on its last position (the
-end-of-sequence token when there is one): ``rewards.placement`` puts them there,
-and critic-free estimators sum them into the response's outcome."""
-
-
-class ResponseLike(Protocol):
-    """What scoring needs from a response; :class:`longcot.generate.types.Completion` fits."""
-
-    text: str
-    token_ids: Sequence[int]
-    finish_reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """A response to score, for callers without a ``Completion``."""
-
-    text: str
-    token_ids: Sequence[int]
-    """Response tokens only (no prompt), end-of-sequence excluded."""
-    finish_reason: Literal["stop", "length"] = "stop"
-    """``length``: stopped at the token cap without end-of-sequence (truncated)."""
-
-
-@dataclass(frozen=True)
-class SampleRewards:
-    """Reward streams of one response. Skipped samples (``bad_gold`` by default)
-    have all-zero streams and ``outcome_reward is None``: mask or drop them."""
-
-    verdict: Verdict
-    outcome: Outcome
-    length: int
-    truncated: bool
-    exceeded: bool
-    outcome_reward: float | None
-    """The clamped outcome (cosine) reward, also the last value of the correctness stream."""
-    streams: dict[str, np.ndarray] = field(repr=False)
-    gammas: dict[str, float]
-
-    @property
-    def skipped(self) -> bool:
-        return self.outcome == "skip"
-
-    def returns(self) -> np.ndarray:
-        """``Σ_m Σ_l γ_m^l r_{m,t+l}`` per token: the paper's advantage before ``- V(s_t)``."""
-        return multi_stream_returns(self.streams, self.gammas)
-
-    def token_rewards(self) -> np.ndarray:
-        """One per-token array for a trainer run with γ = λ = 1 (see ``streams.fold_discount``)."""
-        return combine_streams(self.streams, self.gammas)
-
-    def total(self) -> float | None:
-        """One scalar for critic-free trainers: ``placement.scalar_reward(self)``."""
-        from .placement import scalar_reward  # placement builds on this module
-
-        return scalar_reward(self)
 
 
 @dataclass(frozen=True)
@@ -441,47 +384,7 @@ class RewardSpec:
         """Read the ``reward`` section of a recipe (``recipes/rewards_paper.yaml``,
         or any RL recipe, whose ``rollout.max_new_tokens`` then gives the budget
         when ``reward.max_length`` is not set), or a flat longcot 0.1 reward
-        file. ``overrides`` win; errors name the file."""
-        from ..yamlio import load_yaml
+        file, through the one recipe loader. ``overrides`` win; errors name the file."""
+        from ..config import load_reward
 
-        with open(path, encoding="utf-8") as fh:
-            data = load_yaml(fh) or {}
-        if not isinstance(data, dict):
-            raise ValueError(
-                f"{path}: expected a mapping of reward settings, got {type(data).__name__}"
-            )
-        if isinstance(data.get("reward"), dict):
-            section = dict(data["reward"])
-            rollout = data.get("rollout") or {}
-            if (
-                "max_length" not in section
-                and isinstance(rollout, dict)
-                and "max_new_tokens" in rollout
-            ):
-                section["max_length"] = rollout["max_new_tokens"]
-            data = section
-        try:
-            return cls.from_dict({**data, **(overrides or {})})
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{path}: reward: {e}") from None
-
-
-def batch_metrics(samples: Sequence[SampleRewards]) -> dict[str, float]:
-    """Counts and means to log for a scored batch (status counts include timeouts)."""
-    n = len(samples)
-    out: dict[str, float] = {"count": float(n)}
-    for status in STATUSES:
-        out[f"status/{status}"] = float(sum(s.verdict.status == status for s in samples))
-    kept = [s for s in samples if not s.skipped]
-    out["skipped"] = float(n - len(kept))
-    out["accuracy"] = sum(s.outcome == "correct" for s in kept) / len(kept) if kept else math.nan
-    out["truncated_rate"] = sum(s.truncated for s in samples) / n if n else math.nan
-    out["exceeded_rate"] = sum(s.exceeded for s in samples) / n if n else math.nan
-    out["mean_length"] = sum(s.length for s in samples) / n if n else math.nan
-    out["mean_outcome_reward"] = (
-        sum(s.outcome_reward for s in kept) / len(kept) if kept else math.nan  # type: ignore[misc]
-    )
-    tokens = sum(s.length for s in kept)
-    repeated = sum(int((s.streams[REPETITION] < 0).sum()) for s in kept)
-    out["repeated_token_fraction"] = repeated / tokens if tokens else 0.0
-    return out
+        return load_reward(path, overrides)

@@ -100,3 +100,21 @@ def check_chat_template(tokenizer, prompts, model: str) -> None:
             "messages; use a chat model, set model.tokenizer to one with a template, or use "
             "data.template: plain (prompts as plain text)"
         )
+
+
+def check_sharding(accelerator, recipe: Recipe) -> None:
+    """The hf backend generates with the live policy's full weights; FSDP and ZeRO-3
+    hold only a shard per process, so they need a rollout engine that receives the
+    gathered weights (vLLM)."""
+    from accelerate.utils import DistributedType
+
+    kind = accelerator.distributed_type
+    zero3 = kind == DistributedType.DEEPSPEED and (
+        getattr(accelerator.state.deepspeed_plugin, "zero_stage", 0) == 3
+    )
+    if recipe.rollout.backend == "hf" and (kind == DistributedType.FSDP or zero3):
+        raise RLSetupError(
+            f"{recipe.source}: rollout.backend=hf generates from the live policy, which "
+            f"{kind.value} shards over processes; use rollout.backend=vllm (weights synced "
+            "after every update), or DDP / ZeRO-1/2"
+        )

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from longcot.rewards.spec import OUTCOME_STREAMS
+from longcot.rewards.samples import OUTCOME_STREAMS
 
 
 @dataclass(frozen=True)

@@ -135,16 +135,3 @@ def aggregate(loss: torch.Tensor, mask: torch.Tensor, mode: str, norm: Normalise
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     m = mask.to(x.dtype)
     return (x * m).sum() / m.sum().clamp_min(1.0)
-
-
-def explained_variance(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> float:
-    """``1 - Var(R - V) / Var(R)`` over valid tokens (1 is perfect, <= 0 is no better
-    than a constant)."""
-    m = mask.bool()
-    r, v = returns[m].double(), values[m].double()
-    if r.numel() < 2:
-        return float("nan")
-    var_r = r.var(unbiased=False)
-    if var_r == 0:
-        return float("nan")
-    return float(1 - (r - v).var(unbiased=False) / var_r)

@@ -79,6 +79,17 @@ class Models:
             raise RuntimeError("no reference model (kl_coef is 0)")
 
 
+class AdapterOffScorer:
+    """Reference log-probs of a LoRA policy: the same weights with the adapters off."""
+
+    def __init__(self, models: Models, scorer: PolicyScorer) -> None:
+        self.models, self.scorer = models, scorer
+
+    def __call__(self, *args):
+        with self.models.reference_mode():
+            return self.scorer(*args)
+
+
 def load_models(
     recipe: Recipe, *, device: str, num_streams: int, need_reference: bool, need_critic: bool
 ) -> Models:

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 
 import torch
 
+from longcot.config import RolloutSection
 from longcot.generate.types import Completion
 from longcot.rewards import RewardSpec, SampleRewards, place_streams
 
+from .checks import RLSetupError
+from .models import Models
 from .prompts import PromptItem
 from .scoring import SequenceBatch
 
@@ -124,3 +127,22 @@ def build_rollout(
         truncated=torch.tensor([s.truncated for s in samples], dtype=torch.bool),
         rollout_logprobs=rollout_lp,
     )
+
+
+def open_rollout_backend(rollout: RolloutSection, models: Models):
+    """``hf`` generates with the live policy; another engine must take the policy's
+    weights after each update (``load_weights``: vLLM)."""
+    if rollout.backend == "hf":
+        from longcot.generate.hf import HFBackend
+
+        options = {k: v for k, v in rollout.backend_options.items() if k != "device"}
+        return HFBackend(models.policy, models.tokenizer, **options)
+    from longcot.generate import load_backend
+
+    backend = load_backend(rollout.backend, models.path, **rollout.backend_options)
+    if not hasattr(backend, "load_weights"):
+        raise RLSetupError(
+            f"rollout.backend={rollout.backend!r} cannot receive the policy's weights after "
+            "an update (it has no load_weights); use hf or vllm"
+        )
+    return backend

@@ -39,14 +39,15 @@ from .checks import (
     RLSetupError,
     check_chat_template,
     check_recipe,
+    check_sharding,
     minibatch_size,
     responses_per_step,
 )
 from .estimators import needs_critic
-from .metrics import response_records, rollout_metrics, rollout_rows
-from .models import Models, adamw, load_models
+from .metrics import peak_memory_mb, rollout_rows, step_statistics
+from .models import AdapterOffScorer, Models, adamw, load_models
 from .prompts import PromptItem, PromptOrder, load_prompts
-from .rollout import Rollout, build_rollout, score_completions
+from .rollout import Rollout, build_rollout, open_rollout_backend, score_completions
 from .scoring import PolicyScorer
 from .update import (
     KL_STREAM,
@@ -56,6 +57,7 @@ from .update import (
     needs_old_pass,
     ppo_update,
     score_rollout,
+    tis_weights,
 )
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,7 @@ class RLTrainer:
         acc = self.accelerator
         self.world, self.rank = acc.num_processes, acc.process_index
         check_recipe(recipe, world=self.world)
-        _check_sharding(acc, recipe)
+        check_sharding(acc, recipe)
         self.recipe = recipe
         self.spec = recipe.reward
         self.algo = recipe.algorithm
@@ -117,7 +119,7 @@ class RLTrainer:
         self._build_optimisers()
         self.order = PromptOrder(len(self.items), seed=recipe.run.seed, shuffle=recipe.data.shuffle)
         self.state = TrainState()
-        self.backend = self._open_backend()
+        self.backend = open_rollout_backend(recipe.rollout, self.models)
         if resume:
             self._resume()
         self.trackers = None
@@ -173,23 +175,6 @@ class RLTrainer:
                     temperature=self.models.scorer.temperature,
                 )
 
-    def _open_backend(self):
-        ro = self.recipe.rollout
-        if ro.backend == "hf":
-            from longcot.generate.hf import HFBackend
-
-            options = {k: v for k, v in ro.backend_options.items() if k != "device"}
-            return HFBackend(self.models.policy, self.models.tokenizer, **options)
-        from longcot.generate import load_backend
-
-        backend = load_backend(ro.backend, self.models.path, **ro.backend_options)
-        if not hasattr(backend, "load_weights"):
-            raise RLSetupError(
-                f"rollout.backend={ro.backend!r} cannot receive the policy's weights after an "
-                "update (it has no load_weights); use hf or vllm"
-            )
-        return backend
-
     # -- one step -----------------------------------------------------------------------
 
     def _local_items(self) -> list[PromptItem]:
@@ -203,7 +188,7 @@ class RLTrainer:
             return None
         if self.reference_scorer is not None:
             return self.reference_scorer
-        return _AdapterOffScorer(self.models, self.accelerator.unwrap_model(self.scorer))
+        return AdapterOffScorer(self.models, self.accelerator.unwrap_model(self.scorer))
 
     def step(self) -> dict[str, Any]:
         """One rollout + update; returns the step's metrics (all processes agree on them)."""
@@ -264,7 +249,9 @@ class RLTrainer:
         value_mask = loss_mask.clone()
         if self.spec.overlong_filter:
             loss_mask = loss_mask * (~rollout.truncated).view(-1, 1)
-        tis, tis_stats = self._tis(rollout, scores, loss_mask)
+        tis, tis_stats = tis_weights(
+            rollout, scores, loss_mask, self.algo.tis_cap, self.recipe.rollout.backend
+        )
         generator = torch.Generator().manual_seed(step_seed(self.recipe.run.seed + 1, step))
         stats = ppo_update(
             UpdateInputs(rollout, scores, adv, returns, loss_mask, value_mask, tis),
@@ -307,25 +294,6 @@ class RLTrainer:
         tok = self.models.tokenizer
         return tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
 
-    def _tis(self, rollout: Rollout, scores, loss_mask):
-        cap = self.algo.tis_cap
-        if cap is None:
-            return None, {}
-        if rollout.rollout_logprobs is None:
-            raise RLSetupError(
-                f"algorithm.tis_cap needs the rollout engine's log-probs; backend "
-                f"{self.recipe.rollout.backend!r} did not return them"
-            )
-        ratio = torch.exp(scores.logp_old - rollout.rollout_logprobs) * loss_mask
-        m = loss_mask.bool()
-        raw = ratio[m]
-        stats = {
-            "tis/ratio_mean": float(raw.mean()) if raw.numel() else float("nan"),
-            "tis/ratio_max": float(raw.max()) if raw.numel() else float("nan"),
-            "tis/capped_frac": float((raw > cap).float().mean()) if raw.numel() else 0.0,
-        }
-        return ratio.clamp(max=cap), stats
-
     def _sync_rollout_engine(self) -> None:
         """A separate engine (vLLM) generates the next step from the updated weights."""
         load = getattr(self.backend, "load_weights", None)
@@ -337,71 +305,26 @@ class RLTrainer:
     def _metrics(
         self, step, rollout, scores, returns, streams, stats, tis_stats, times
     ) -> dict[str, Any]:
-        from accelerate.utils import gather_object
-
-        acc = self.accelerator
-        records = response_records(rollout, self.spec.ngram)
-        if self.world > 1:
-            records = gather_object(records)
         row: dict[str, Any] = {"step": step}
-        row.update(rollout_metrics(records))
-        mask = rollout.response_mask * rollout.valid.view(-1, 1)
-        local = torch.stack(
-            [
-                (scores.entropy * mask).sum() if scores.entropy is not None else torch.tensor(0.0),
-                mask.sum(),
-                ((scores.logp_old - scores.logp_ref) * mask).sum()
-                if scores.logp_ref is not None and scores.logp_old is not None
-                else torch.tensor(0.0),
-            ]
-        ).double()
-        ent, tokens, kl = acc.reduce(local.to(acc.device), "sum").cpu().tolist()
-        if scores.entropy is not None:
-            row["entropy"] = ent / max(tokens, 1)
-        if scores.logp_ref is not None and scores.logp_old is not None:
-            row["kl"] = kl / max(tokens, 1)
-        if KL_STREAM in streams:
-            row[f"reward/{KL_STREAM}"] = float(streams[KL_STREAM].sum(-1).mean())
-        names = sorted(stats)
-        if names:
-            local = torch.tensor([v for n in names for v in stats[n]], dtype=torch.float64)
-            totals = acc.reduce(local.to(acc.device), "sum").cpu().tolist()
-            for i, name in enumerate(names):
-                total, weight = totals[2 * i], totals[2 * i + 1]
-                row[name] = total / weight if weight > 0 else float("nan")
-        if scores.values_old is not None and returns is not None:
-            row["explained_variance"] = self._explained_variance(
-                scores.values_old.sum(-1), returns.sum(-1), mask
+        row.update(
+            step_statistics(
+                self.accelerator,
+                rollout,
+                scores,
+                returns,
+                streams,
+                stats,
+                ngram=self.spec.ngram,
+                seconds=times["time/step"],
             )
-        # On-policy updates skip the separate π_old pass: the update's first forward
-        # gives the entropy, and the KL to the reference is what the loss saw.
-        if "entropy" not in row and "update_entropy" in row:
-            row["entropy"] = row["update_entropy"]
-        if "kl" not in row and "kl_k1" in row:
-            row["kl"] = row["kl_k1"]
-        row.pop("update_entropy", None)
-        row.pop("kl_k1", None)
+        )
         row.update(tis_stats)
         row["lr"] = self.policy_sched.get_last_lr()[0]
-        generated = sum(r["length"] for r in records)
-        row["tokens_per_s"] = generated / max(times["time/step"], 1e-9)
         row.update(times)
-        row["peak_memory_mb"] = _peak_memory_mb(acc.device)
+        row["peak_memory_mb"] = peak_memory_mb(self.accelerator.device)
         row.update({f"rollout/{k}": v for k, v in getattr(self.backend, "stats", {}).items()})
         row["epoch"] = self.order.epoch
         return row
-
-    def _explained_variance(self, values, returns, mask) -> float:
-        """``1 - Var(R - V) / Var(R)`` over every process's valid tokens."""
-        acc = self.accelerator
-        r, e = returns.double() * mask, (returns - values).double() * mask
-        local = torch.stack([mask.sum(), r.sum(), (r * r).sum(), e.sum(), (e * e).sum()]).double()
-        n, sr, srr, se, see = acc.reduce(local.to(acc.device), "sum").cpu().tolist()
-        if n < 2:
-            return float("nan")
-        var_r = srr / n - (sr / n) ** 2
-        var_e = see / n - (se / n) ** 2
-        return 1.0 - var_e / var_r if var_r > 0 else float("nan")
 
     def _write_rollouts(self, step: int, rollout: Rollout) -> None:
         if not self.recipe.run.save_rollouts:
@@ -464,40 +387,3 @@ class _Stopped(RuntimeError):
     def __init__(self, step: int) -> None:
         super().__init__(f"stopped after step {step} (stop_after)")
         self.step = step
-
-
-class _AdapterOffScorer:
-    """Reference log-probs of a LoRA policy: the same weights with the adapters off."""
-
-    def __init__(self, models: Models, scorer: PolicyScorer) -> None:
-        self.models, self.scorer = models, scorer
-
-    def __call__(self, *args):
-        with self.models.reference_mode():
-            return self.scorer(*args)
-
-
-def _check_sharding(accelerator, recipe: Recipe) -> None:
-    """The hf backend generates with the live policy's full weights; FSDP and ZeRO-3
-    hold only a shard per process, so they need a rollout engine that receives the
-    gathered weights (vLLM)."""
-    from accelerate.utils import DistributedType
-
-    kind = accelerator.distributed_type
-    zero3 = kind == DistributedType.DEEPSPEED and (
-        getattr(accelerator.state.deepspeed_plugin, "zero_stage", 0) == 3
-    )
-    if recipe.rollout.backend == "hf" and (kind == DistributedType.FSDP or zero3):
-        raise RLSetupError(
-            f"{recipe.source}: rollout.backend=hf generates from the live policy, which "
-            f"{kind.value} shards over processes; use rollout.backend=vllm (weights synced "
-            "after every update), or DDP / ZeRO-1/2"
-        )
-
-
-def _peak_memory_mb(device) -> float:
-    if str(device).startswith("cuda"):
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

@@ -27,6 +27,7 @@ import torch
 
 from longcot.config import AlgorithmSection
 
+from .checks import RLSetupError
 from .estimators import AdvantageInput, get_estimator, whiten
 from .losses import Normaliser, aggregate, kl_penalty, masked_mean, policy_loss, value_loss
 from .rollout import Rollout
@@ -184,6 +185,28 @@ def advantages(
     if algo.whiten_advantages:
         adv = whiten(adv, mask, reduce=dist.reduce)
     return adv.float(), returns, streams
+
+
+def tis_weights(
+    rollout: Rollout, scores: Scores, loss_mask: torch.Tensor, cap: float | None, backend: str
+) -> tuple[torch.Tensor | None, dict[str, float]]:
+    """Truncated importance sampling: per-token ``min(π_old / π_engine, cap)`` against the
+    rollout engine's own log-probs, and the raw ratio's statistics (TRL issue 4159)."""
+    if cap is None:
+        return None, {}
+    if rollout.rollout_logprobs is None:
+        raise RLSetupError(
+            f"algorithm.tis_cap needs the rollout engine's log-probs; backend "
+            f"{backend!r} did not return them"
+        )
+    ratio = torch.exp(scores.logp_old - rollout.rollout_logprobs) * loss_mask
+    raw = ratio[loss_mask.bool()]
+    stats = {
+        "tis/ratio_mean": float(raw.mean()) if raw.numel() else float("nan"),
+        "tis/ratio_max": float(raw.max()) if raw.numel() else float("nan"),
+        "tis/capped_frac": float((raw > cap).float().mean()) if raw.numel() else 0.0,
+    }
+    return ratio.clamp(max=cap), stats
 
 
 @dataclass
