@@ -67,19 +67,9 @@ class RewardRequest(BaseModel):
 
     @model_validator(mode="after")
     def _same_lengths(self) -> RewardRequest:
-        n = len(self.query)
-        for name in (
-            "prompts",
-            "labels",
-            "response_token_ids",
-            "finish_reasons",
-            "truncated",
-            "tasks",
-            "answer_types",
-        ):
-            value = getattr(self, name)
-            if value is not None and len(value) != n:
-                raise ValueError(f"'{name}' has {len(value)} items but 'query' has {n}")
+        # QueryBatch checks that every list matches ``query`` (one rule for the
+        # server and the in-process reward function); its ValueError becomes a 422.
+        self.to_batch()
         return self
 
     def to_batch(self) -> QueryBatch:

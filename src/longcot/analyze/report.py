@@ -94,64 +94,60 @@ def _img_html(plot: Plot) -> str:
     )
 
 
-def render_html(
-    title: str,
-    runs: Table,
-    comparison: Table,
-    extra: Sequence[Table | str],
-    tables: Sequence[Table],
-    plots: Sequence[Plot],
-    checkpoints: Table,
-    notes: Sequence[str],
-) -> str:
+@dataclass(frozen=True)
+class Page:
+    """What a report shows, in order; rendered as HTML and as Markdown."""
+
+    title: str
+    runs: Table
+    comparison: Table
+    extra: Sequence[Table | str]
+    tables: Sequence[Table]
+    plots: Sequence[Plot]
+    checkpoints: Table
+    notes: Sequence[str]
+
+
+def render_html(page: Page) -> str:
     e = html.escape
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(title)}</h1>",
-        to_html(runs),
-        to_html(comparison),
+        f"<title>{e(page.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(page.title)}</h1>",
+        to_html(page.runs),
+        to_html(page.comparison),
     ]
-    for item in extra:
+    for item in page.extra:
         parts.append(to_html(item, 3) if isinstance(item, Table) else f"<p>{e(item)}</p>\n")
-    parts += [to_html(t) for t in tables]
+    parts += [to_html(t) for t in page.tables]
     parts.append("<h2>Curves</h2>")
-    parts += [_img_html(p) for p in plots] or ["<p>No curves: see the notes.</p>"]
-    if checkpoints.rows:
-        parts.append(to_html(checkpoints))
-    if notes:
+    parts += [_img_html(p) for p in page.plots] or ["<p>No curves: see the notes.</p>"]
+    if page.checkpoints.rows:
+        parts.append(to_html(page.checkpoints))
+    if page.notes:
         parts.append("<h2>Notes</h2><ul class='notes'>")
-        parts += [f"<li>{e(n)}</li>" for n in notes]
+        parts += [f"<li>{e(n)}</li>" for n in page.notes]
         parts.append("</ul>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
-def render_markdown(
-    title: str,
-    runs: Table,
-    comparison: Table,
-    extra: Sequence[Table | str],
-    tables: Sequence[Table],
-    plots: Sequence[Plot],
-    checkpoints: Table,
-    notes: Sequence[str],
-) -> str:
-    parts = [f"# {title}", "", to_markdown(runs), to_markdown(comparison)]
-    for item in extra:
+def render_markdown(page: Page) -> str:
+    parts = [f"# {page.title}", "", to_markdown(page.runs), to_markdown(page.comparison)]
+    for item in page.extra:
         parts += [to_markdown(item, 3) if isinstance(item, Table) else item, ""]
-    parts += [to_markdown(t) for t in tables]
+    parts += [to_markdown(t) for t in page.tables]
     parts += ["## Curves", ""]
-    for p in plots:
+    for p in page.plots:
         parts += [f"### {p.title}", "", f"![{p.title}]({FIGURES}/{p.path.name})", "", p.caption, ""]
-    if not plots:
+    if not page.plots:
         parts += ["No curves: see the notes.", ""]
-    if checkpoints.rows:
-        parts.append(to_markdown(checkpoints))
-    if notes:
-        parts += ["## Notes", "", *(f"- {n}" for n in notes), ""]
+    if page.checkpoints.rows:
+        parts.append(to_markdown(page.checkpoints))
+    if page.notes:
+        parts += ["## Notes", "", *(f"- {n}" for n in page.notes), ""]
     return "\n".join(parts)
 
 
@@ -188,7 +184,7 @@ def write_report(
     comparison, tables = _tables(analyses)
     # Reading notes first, then plotting ones; a note met twice is shown once.
     notes = list(dict.fromkeys([n for a in analyses for n in a.notes] + plot_notes))
-    args = (
+    page = Page(
         title,
         _runs_table(analyses),
         comparison,
@@ -198,8 +194,8 @@ def write_report(
         checkpoints_table(analyses),
         notes,
     )
-    _write(out / "report.html", render_html(*args))
-    _write(out / "report.md", render_markdown(*args))
+    _write(out / "report.html", render_html(page))
+    _write(out / "report.md", render_markdown(page))
     return Report(
         out / "report.html", out / "report.md", tuple(p.path for p in plots), tuple(notes)
     )

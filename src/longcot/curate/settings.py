@@ -21,7 +21,7 @@ from typing import Any, Self
 
 from longcot.config import Recipe
 from longcot.generate.types import Backend, SamplingParams
-from longcot.runs import Grader, judge_grader, rule_grader
+from longcot.runs import Grader, settings_grader
 
 RESULT_KEYS: tuple[tuple[str, str], ...] = (
     ("model", "path"),
@@ -151,21 +151,7 @@ def make_grader(recipe: Recipe, teacher: Any = None) -> Grader:
     """The run's verifier from the ``reward`` section: the rule verifier, or a
     model judge (``reward.judge.model``, else ``teacher``, which must then be a
     ``SerialBackend`` shared with the sampling loop)."""
-    spec = recipe.reward
-    if spec.verifier == "judge":
-        from longcot.verify.judge import JudgeSpec, open_judge
-
-        judge = spec.judge or JudgeSpec()
-        backend = open_judge(judge) if judge.model is not None else teacher
-        if backend is None:
-            raise ValueError("reward.verifier: judge without reward.judge.model needs the teacher")
-        return judge_grader(backend, judge, think_markers=spec.think_markers)
-    return rule_grader(
-        think_markers=spec.think_markers,
-        timeout=spec.grade_timeout,
-        workers=spec.grade_workers,
-        extract=spec.extract,
-    )
+    return settings_grader(recipe.reward, teacher, prefix="reward.")
 
 
 def warm_grader(recipe: Recipe) -> None:

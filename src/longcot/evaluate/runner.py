@@ -31,10 +31,9 @@ from longcot.runs import (
     ResultStore,
     SampleJob,
     grade_rows,
-    judge_grader,
     pending_work,
-    rule_grader,
     run_jobs,
+    settings_grader,
 )
 
 from . import backends
@@ -96,23 +95,7 @@ def config_grader(config: EvalConfig, backend: Backend | None = None) -> Grader:
     """The rule verifier with ``config``'s markers, limits and extraction policy,
     or, with ``verifier: judge``, a model judge: ``config.judge.model``, else
     ``backend`` (the evaluated model; pass it wrapped in ``SerialBackend``)."""
-    if config.verifier == "judge":
-        from longcot.verify.judge import JudgeSpec, open_judge
-
-        spec = config.judge or JudgeSpec()
-        if spec.model is not None:
-            backend = open_judge(spec)
-        elif backend is None:
-            raise ValueError(
-                "verifier: judge without judge.model needs the evaluated model's backend"
-            )
-        return judge_grader(backend, spec, think_markers=config.think_markers)
-    return rule_grader(
-        think_markers=config.think_markers,
-        timeout=config.grade_timeout,
-        workers=config.grade_workers,
-        extract=config.extract,
-    )
+    return settings_grader(config, backend)
 
 
 def run_eval(

@@ -16,6 +16,7 @@ from .loop import (
     result_row,
     rule_grader,
     run_jobs,
+    settings_grader,
 )
 from .progress import NullProgress, Progress, RichProgress
 from .store import ConfigMismatchError, ResultsFileError, ResultStore, StoredConfig, row_key
@@ -39,4 +40,5 @@ __all__ = [
     "row_key",
     "rule_grader",
     "run_jobs",
+    "settings_grader",
 ]

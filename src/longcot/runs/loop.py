@@ -116,6 +116,30 @@ def rule_grader(
     return grade
 
 
+def settings_grader(settings: Any, model: Any = None, *, prefix: str = "") -> Grader:
+    """The grader a run's settings ask for: ``settings`` is an ``EvalConfig`` or a
+    ``RewardSpec`` (``verifier``, ``judge``, ``think_markers``, ``grade_timeout``,
+    ``grade_workers``, ``extract``). ``verifier: judge`` asks ``judge.model``, else
+    ``model``, the run's own backend (wrap it in ``verify.judge.SerialBackend``).
+    ``prefix`` names the settings' section in errors (``reward.``)."""
+    if settings.verifier == "judge":
+        from longcot.verify.judge import JudgeSpec, open_judge
+
+        spec = settings.judge or JudgeSpec()
+        backend = open_judge(spec) if spec.model is not None else model
+        if backend is None:
+            raise ValueError(
+                f"{prefix}verifier: judge without {prefix}judge.model needs the run's own model"
+            )
+        return judge_grader(backend, spec, think_markers=settings.think_markers)
+    return rule_grader(
+        think_markers=settings.think_markers,
+        timeout=settings.grade_timeout,
+        workers=settings.grade_workers,
+        extract=settings.extract,
+    )
+
+
 def judge_grader(
     judge: Any,
     spec: Any = None,

@@ -83,7 +83,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from longcot.constants import THINK_MARKERS
-from longcot.tasks.tiny import ENDOFTEXT, IM_END, IM_START, _quiet_progress_bars
+from longcot.tasks.tiny import ENDOFTEXT, IM_END, IM_START, save_random_model
 from longcot.tasks.writers import WORD_TOKENS
 
 UNK = "<unk>"
@@ -247,8 +247,7 @@ def build_demo_model(out_dir: str | Path, spec: DemoModelSpec | None = None) -> 
     Returns:
         `Path` of the folder.
     """
-    import torch
-    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     spec = spec or DemoModelSpec()
     out = Path(out_dir)
@@ -258,7 +257,13 @@ def build_demo_model(out_dir: str | Path, spec: DemoModelSpec | None = None) -> 
     tokenizer.save_pretrained(out)
     eos_id = tokenizer.convert_tokens_to_ids(IM_END)
     pad_id = tokenizer.convert_tokens_to_ids(ENDOFTEXT)
-    config = LlamaConfig(
+    save_random_model(
+        out,
+        LlamaConfig,
+        LlamaForCausalLM,
+        seed=spec.seed,
+        eos_id=eos_id,
+        pad_id=pad_id,
         vocab_size=len(tokenizer),
         hidden_size=spec.hidden,
         intermediate_size=spec.intermediate,
@@ -266,19 +271,5 @@ def build_demo_model(out_dir: str | Path, spec: DemoModelSpec | None = None) -> 
         num_attention_heads=spec.heads,
         num_key_value_heads=spec.heads,
         max_position_embeddings=spec.max_positions,
-        tie_word_embeddings=True,
-        eos_token_id=eos_id,
-        pad_token_id=pad_id,
-        bos_token_id=None,
-        dtype="float32",
     )
-    # fork_rng: seeding here must not change the caller's global RNG stream.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(spec.seed)
-        model = LlamaForCausalLM(config)
-    model.generation_config = GenerationConfig(
-        eos_token_id=[eos_id, pad_id], pad_token_id=pad_id, bos_token_id=None
-    )
-    with _quiet_progress_bars():
-        model.save_pretrained(out)
     return out

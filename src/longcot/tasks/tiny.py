@@ -141,8 +141,7 @@ def build_tiny_model(
         ValueError: ``hidden`` not divisible by ``heads``, ``heads`` not divisible by
             ``kv_heads``, or ``vocab`` below 261 (256 bytes + 5 special tokens).
     """
-    import torch
-    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2Config, Qwen2ForCausalLM
 
     if hidden % heads or heads % kv_heads:
         raise ValueError(
@@ -162,7 +161,13 @@ def build_tiny_model(
     eos_id = tokenizer.convert_tokens_to_ids(IM_END)
     pad_id = tokenizer.convert_tokens_to_ids(ENDOFTEXT)
 
-    config = Qwen2Config(
+    save_random_model(
+        out,
+        Qwen2Config,
+        Qwen2ForCausalLM,
+        seed=seed,
+        eos_id=eos_id,
+        pad_id=pad_id,
         vocab_size=max(vocab, len(tokenizer)),
         hidden_size=hidden,
         intermediate_size=intermediate or 3 * hidden,
@@ -170,6 +175,20 @@ def build_tiny_model(
         num_attention_heads=heads,
         num_key_value_heads=kv_heads,
         max_position_embeddings=max_positions,
+    )
+    return out
+
+
+def save_random_model(
+    out: Path, config_cls, model_cls, *, seed: int, eos_id: int, pad_id: int, **shape
+) -> None:
+    """Random float32 weights of ``model_cls`` with ``shape`` (config keywords), seeded,
+    tied embeddings, no BOS, saved to ``out``: the tiny and the demo model alike."""
+    import torch
+    from transformers import GenerationConfig
+
+    config = config_cls(
+        **shape,
         tie_word_embeddings=True,
         eos_token_id=eos_id,
         pad_token_id=pad_id,
@@ -179,7 +198,7 @@ def build_tiny_model(
     # fork_rng: seeding here must not change the caller's global RNG stream.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Qwen2ForCausalLM(config)
+        model = model_cls(config)
     model.generation_config = GenerationConfig(
         # Both end a response: <|im_end|> after a chat turn, <|endoftext|> after plain text.
         eos_token_id=[eos_id, pad_id],
@@ -188,7 +207,6 @@ def build_tiny_model(
     )
     with _quiet_progress_bars():
         model.save_pretrained(out)
-    return out
 
 
 @contextmanager
