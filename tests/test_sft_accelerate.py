@@ -20,7 +20,7 @@ import torch
 
 from longcot.config import load_recipe
 from longcot.train import RunDir, run_sft
-from test_sft import write_chat_jsonl
+from sft_helpers import write_chat_jsonl
 
 SETS = [
     "model.device=cpu",
