@@ -5,7 +5,8 @@ Endpoints:
 - ``POST /get_reward``: OpenRLHF's protocol (see :mod:`longcot.adapters.openrlhf`).
 - ``GET /health``: ``{"status": "ok", ...}`` with the reward settings and queue counters.
 
-Robustness rules, each tested in ``tests/test_adapters_openrlhf_server.py``:
+Robustness rules, each tested in ``tests/test_adapters_openrlhf_server.py`` (requests)
+and ``tests/test_adapters_openrlhf_queue.py`` (queueing):
 
 - Bodies over ``max_body_bytes`` are refused with 413, from the
   ``Content-Length`` header or, for chunked uploads, while reading, so an
