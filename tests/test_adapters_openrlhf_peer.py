@@ -20,9 +20,9 @@ import pytest
 from longcot.adapters.openrlhf import LOG_KEYS
 from longcot.adapters.openrlhf_server import create_app
 from longcot.rewards import Response, RewardSpec, scalar_reward
+from openrlhf_server_fixtures import serve
 from peers.install import ensure
 from peers.runner import run_driver
-from test_adapters_openrlhf_server import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "rewards_paper.yaml"
